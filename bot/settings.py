@@ -1,0 +1,83 @@
+"""Every setting of the project, read once from the environment.
+
+Development defaults let `make run` work with no configuration at all; production mode
+(`BOT_ENV=production`) refuses the development secrets, see `Settings.check`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEV_IDENTITY_SECRET = "dev-identity-secret-not-for-production"
+DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"
+DEV_AGENT_TOKEN_SECRET = "dev-agent-token-secret-not-for-production"
+
+
+class InsecureSettings(RuntimeError):
+    """Production mode was asked for with a development secret."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str
+    identity_secret: str
+    service_token: str
+    agent_token_secret: str
+    rasa_url: str
+    handoff_url: str
+    action_server_port: int
+    rasa_port: int
+    handoff_port: int
+    knowledge_dir: Path
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def check(self) -> "Settings":
+        """Raise `InsecureSettings` when production runs on a development secret."""
+        if self.production:
+            insecure = [
+                name
+                for name, value, dev in (
+                    ("BOT_IDENTITY_SECRET", self.identity_secret, DEV_IDENTITY_SECRET),
+                    ("HANDOFF_SERVICE_TOKEN", self.service_token, DEV_SERVICE_TOKEN),
+                    ("AGENT_TOKEN_SECRET", self.agent_token_secret, DEV_AGENT_TOKEN_SECRET),
+                )
+                if not value or value == dev
+            ]
+            if insecure:
+                raise InsecureSettings(
+                    "BOT_ENV=production needs real secrets; still on the development default: "
+                    + ", ".join(insecure)
+                )
+        return self
+
+
+def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None) -> Settings:
+    """Build settings from an environment mapping (the process environment by default)."""
+    env = os.environ if environ is None else environ
+    return Settings(
+        env=env.get("BOT_ENV", "development"),
+        database_url=env.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bolt.db'}"),
+        identity_secret=env.get("BOT_IDENTITY_SECRET", DEV_IDENTITY_SECRET),
+        service_token=env.get("HANDOFF_SERVICE_TOKEN", DEV_SERVICE_TOKEN),
+        agent_token_secret=env.get("AGENT_TOKEN_SECRET", DEV_AGENT_TOKEN_SECRET),
+        rasa_url=env.get("RASA_URL", "http://localhost:5005"),
+        handoff_url=env.get("HANDOFF_URL", "http://localhost:8080"),
+        action_server_port=int(env.get("ACTION_SERVER_PORT", "5055")),
+        rasa_port=int(env.get("RASA_PORT", "5005")),
+        handoff_port=int(env.get("HANDOFF_PORT", "8080")),
+        knowledge_dir=Path(env.get("KNOWLEDGE_DIR", str(ROOT / "knowledge"))),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use (never at import time)."""
+    return from_environment().check()
