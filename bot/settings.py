@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV_IDENTITY_SECRET = "dev-identity-secret-not-for-production"
 DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"
 DEV_AGENT_TOKEN_SECRET = "dev-agent-token-secret-not-for-production"
+DEV_RASA_API_TOKEN = "dev-rasa-api-token-not-for-production"
 
 
 class InsecureSettings(RuntimeError):
@@ -28,6 +29,7 @@ class Settings:
     identity_secret: str
     service_token: str
     agent_token_secret: str
+    rasa_api_token: str
     rasa_url: str
     handoff_url: str
     action_server_port: int
@@ -48,6 +50,7 @@ class Settings:
                     ("BOT_IDENTITY_SECRET", self.identity_secret, DEV_IDENTITY_SECRET),
                     ("HANDOFF_SERVICE_TOKEN", self.service_token, DEV_SERVICE_TOKEN),
                     ("AGENT_TOKEN_SECRET", self.agent_token_secret, DEV_AGENT_TOKEN_SECRET),
+                    ("RASA_API_TOKEN", self.rasa_api_token, DEV_RASA_API_TOKEN),
                 )
                 if not value or value == dev
             ]
@@ -68,6 +71,7 @@ def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None)
         identity_secret=env.get("BOT_IDENTITY_SECRET", DEV_IDENTITY_SECRET),
         service_token=env.get("HANDOFF_SERVICE_TOKEN", DEV_SERVICE_TOKEN),
         agent_token_secret=env.get("AGENT_TOKEN_SECRET", DEV_AGENT_TOKEN_SECRET),
+        rasa_api_token=env.get("RASA_API_TOKEN", DEV_RASA_API_TOKEN),
         rasa_url=env.get("RASA_URL", "http://localhost:5005"),
         handoff_url=env.get("HANDOFF_URL", "http://localhost:8080"),
         action_server_port=int(env.get("ACTION_SERVER_PORT", "5055")),
