@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a step of them.
+SHELL := /bin/bash
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONPATH := $(CURDIR)
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(PY) -m rasa
+
+.PHONY: run test venv train db evaluate bench validate test-unit test-stories test-nlu clean
+
+run: venv train db  ## set up what is missing, then start every service in the foreground
+	$(PY) -m scripts.stack
+
+test: venv train  ## the whole test suite (what CI runs)
+	$(MAKE) validate
+	$(PY) -m pytest -q
+	$(MAKE) test-stories
+	$(MAKE) test-nlu
+
+venv: $(VENV)/.synced
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	uv sync --frozen
+	@touch $@
+
+train: venv  ## train the model if its data, domain, config or knowledge changed
+	$(PY) -m scripts.train
+
+db: venv  ## create or upgrade the database and load the demo data (idempotent)
+	$(PY) -m bot.accounts.cli migrate
+	$(PY) -m bot.accounts.cli seed
+	$(PY) -m handoff.cli migrate
+	$(PY) -m handoff.cli seed
+
+validate: venv
+	$(RASA) data validate --data data --domain domain --config config.yml --fail-on-warnings
+
+test-stories: train
+	$(RASA) test core --model models/bolt.tar.gz --stories tests/stories --endpoints endpoints.yml \
+		--out results/stories --fail-on-prediction-errors
+
+test-nlu: train  ## held-out NLU evaluation; fails below the thresholds in scripts/nlu_gate.py
+	$(PY) -m scripts.nlu_gate
+
+clean:
+	rm -rf models results var data/lookups

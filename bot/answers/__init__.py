@@ -1,0 +1,31 @@
+"""Pure answer renderers: a conversation `Context` in, a reply dict out.
+
+Every FAQ answer is rendered here from the knowledge data and the message catalog, so the
+Rasa process (`bot.nlg.KnowledgeNLG`) and the action server produce the same words.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+from bot.answers.context import Context, Reply
+
+Renderer = Callable[[Context], Reply]
+
+
+def renderers() -> Dict[str, Renderer]:
+    """Response name → renderer, for every response that needs more than a fixed sentence."""
+    from bot.answers import channels, phone, plans, priorities, smalltalk
+
+    return {
+        "utter_phone": phone.answer,
+        "utter_plan": plans.answer,
+        "utter_priority": priorities.answer,
+        "utter_help_center": channels.help_center,
+        "utter_community": channels.community,
+        "utter_billing": channels.billing,
+        "utter_social_media": channels.social_media,
+        "utter_account_rep": channels.account_rep,
+        "utter_clarify": smalltalk.clarify,
+        "utter_out_of_scope": smalltalk.out_of_scope,
+        "utter_help": smalltalk.help_menu,
+    }

@@ -1,0 +1,128 @@
+"""Custom Rasa NLU components: language, entities from the knowledge data, secrets.
+
+All three are deterministic and untrained; they load what they need once, when Rasa builds the
+pipeline, and then cost well under a millisecond a message.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot import language, matching, redaction
+from bot.knowledge import load_knowledge
+
+LANGUAGE = "language"
+SECRETS = "secrets"
+SHARE_SECRET = "share_secret"
+
+
+class _Untrained(GraphComponent):
+    """Shared plumbing of the untrained components below."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        return cls(config)
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.config = config
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class LanguageDetector(_Untrained):
+    """Adds `language: {code, confidence}` to the parse data of every message.
+
+    The conversation's language is decided from these per-message detections later
+    (`bot.language.conversation_language`), so an unsure "ok" never flips it.
+    """
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            detection = language.detect(message.get(TEXT) or "")
+            message.set(
+                LANGUAGE,
+                {"code": detection.code, "confidence": round(detection.confidence, 3)},
+                add_to_output=True,
+            )
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class KnowledgeEntityExtractor(_Untrained, EntityExtractorMixin):
+    """Finds countries, plans, priorities and plan features named in the knowledge data.
+
+    Deterministic matching beats a learned extractor here: the vocabulary is closed (country
+    names, cities, plan names) and must resolve even for names the training data never saw.
+    """
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        super().__init__(config)
+        self.knowledge = load_knowledge()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            found = [
+                {
+                    ENTITY_ATTRIBUTE_TYPE: mention.entity,
+                    ENTITY_ATTRIBUTE_VALUE: mention.value,
+                    ENTITY_ATTRIBUTE_START: mention.start,
+                    ENTITY_ATTRIBUTE_END: mention.end,
+                    "confidence_entity": 1.0,
+                }
+                for mention in matching.find_mentions(message.get(TEXT) or "", self.knowledge)
+            ]
+            if found:
+                entities = message.get(ENTITIES, []) + self.add_extractor_name(found)
+                message.set(ENTITIES, entities, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class SecretGuard(_Untrained):
+    """Routes any message holding a host key, password or card number to `share_secret`.
+
+    Placed last in the pipeline, so the warning wins over whatever else the message asked: the
+    bot must never answer (and so never echo) such a message as if nothing happened.
+    """
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            secrets = redaction.find_secrets(message.get(TEXT) or "")
+            if not secrets:
+                continue
+            message.set(SECRETS, sorted({secret.kind for secret in secrets}), add_to_output=True)
+            previous: Optional[Dict[Text, Any]] = message.get(INTENT)
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != SHARE_SECRET]
+            forced = {INTENT_NAME_KEY: SHARE_SECRET, PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.set(INTENT, forced, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [forced] + ranking, add_to_output=True)
+            if previous:
+                message.set("intent_before_secret", previous, add_to_output=True)
+        return messages

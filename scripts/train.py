@@ -1,0 +1,60 @@
+"""Train the Rasa model only when what it is trained from has changed.
+
+The fingerprint covers the training data, the domain, the pipeline configuration, the knowledge
+data (lookup tables are built from it) and the custom components' code. The model is written to
+`models/bolt.tar.gz`, its fingerprint beside it.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.settings import ROOT
+from scripts import build_lookups
+
+MODEL = ROOT / "models" / "bolt.tar.gz"
+FINGERPRINT = MODEL.with_name("bolt.inputs")
+INPUTS = ("config.yml", "domain", "data", "knowledge", "bot/components.py", "bot/matching.py",
+          "bot/language.py", "bot/redaction.py")
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in INPUTS:
+        path = ROOT / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" in file.parts:
+                continue
+            digest.update(str(file.relative_to(ROOT)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def main() -> int:
+    build_lookups.main()
+    wanted = fingerprint()
+    if MODEL.exists() and FINGERPRINT.exists() and FINGERPRINT.read_text().strip() == wanted:
+        print(f"Model is up to date: {MODEL.relative_to(ROOT)}")
+        return 0
+    print("Training the model (data, domain, config or knowledge changed) …", flush=True)
+    started = time.monotonic()
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-m", "rasa", "train", "--data", "data", "--domain", "domain",
+         "--config", "config.yml", "--out", str(MODEL.parent), "--fixed-model-name", "bolt"],
+        cwd=ROOT, env=env,
+    )
+    if result.returncode != 0:
+        return result.returncode
+    FINGERPRINT.write_text(wanted + "\n")
+    print(f"Trained in {time.monotonic() - started:.0f} s: {MODEL.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
