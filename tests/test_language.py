@@ -1,0 +1,153 @@
+"""bot/language.py: per-message detection on a labelled set, and the conversation language rule."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.language import (
+    CONFIDENT,
+    Detection,
+    conversation_language,
+    detect,
+    is_confident,
+    normalize_locale,
+)
+
+LABELLED = yaml.safe_load((Path(__file__).parent / "data" / "language.yml").read_text("utf-8"))
+
+
+def _labelled(code):
+    return [str(text) for text in LABELLED[code]]
+
+
+def test_labelled_set_is_big_enough():
+    assert len(_labelled("de")) + len(_labelled("en")) + len(_labelled(None)) >= 300
+    assert len(_labelled(None)) >= 30
+
+
+@pytest.mark.parametrize("code", ["de", "en"])
+def test_accuracy_when_confident(code):
+    messages = _labelled(code)
+    confident = [(m, detect(m)) for m in messages]
+    confident = [(m, d) for m, d in confident if is_confident(d)]
+    wrong = [(m, d) for m, d in confident if d.code != code]
+    accuracy = 1 - len(wrong) / len(confident)
+    assert accuracy >= 0.97, wrong
+    # and it does not get there by abstaining: most real messages are decided
+    assert len(confident) / len(messages) >= 0.9
+
+
+def test_abstains_on_neutral_messages():
+    confident = [(m, detect(m)) for m in _labelled(None) if is_confident(detect(m))]
+    assert confident == []
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("danke", "de"), ("hallo", "de"), ("ja", "de"), ("thanks", "en"), ("hello", "en"),
+        ("yes", "en"), ("und in Spanien?", "de"), ("and for Austria?", "en"),
+        ("Hallo! What is the support phone number in Japan?", "en"),
+        ("Mein Hostschlüssel ist 739214, warum funktioniert er nicht?", "de"),
+        ("i was charged twice", "en"),
+    ],
+)
+def test_clear_cases(text, code):
+    detection = detect(text)
+    assert detection.code == code and is_confident(detection), detection
+
+
+@pytest.mark.parametrize("text", ["ok", "okay", "P1", "Premier+", "USA", "super", "cool", "hi",
+                                  "", "   ", "12345", "UK?", "p3", "zoom"])
+def test_neutral_words(text):
+    assert not is_confident(detect(text))
+
+
+def test_detection_shape():
+    detection = detect("Wie erreiche ich den Support?")
+    assert isinstance(detection, Detection)
+    assert 0.0 <= detection.confidence <= 1.0
+    assert detection.as_dict()["code"] == "de"
+    with pytest.raises(Exception):
+        detection.code = "en"  # frozen
+
+
+def test_fast():
+    messages = _labelled("de") + _labelled("en") + _labelled(None)
+    start = time.perf_counter()
+    for _ in range(5):
+        for message in messages:
+            detect(message)
+    per_message = (time.perf_counter() - start) / (5 * len(messages))
+    assert per_message < 0.0005  # typically ~0.01 ms; generous bound for a loaded machine
+
+
+def test_is_confident_accepts_dicts():
+    assert is_confident({"code": "de", "confidence": CONFIDENT})
+    assert not is_confident({"code": "de", "confidence": CONFIDENT - 0.01})
+    assert not is_confident({"code": None, "confidence": 1.0})
+    assert not is_confident({"code": "fr", "confidence": 1.0})
+    assert not is_confident(None)
+    assert not is_confident({"code": "en", "confidence": "x"})
+
+
+@pytest.mark.parametrize(
+    "locale, code",
+    [("de", "de"), ("en", "en"), ("de-DE", "de"), ("en_US", "en"), ("EN-gb", "en"),
+     ("de_AT.UTF-8", "de"), ("fr-FR", None), ("", None), (None, None), (42, None)],
+)
+def test_normalize_locale(locale, code):
+    assert normalize_locale(locale) == code
+
+
+def _turn(text=None, locale=None):
+    parse = None if text is None else {"text": text, "language": detect(text).as_dict()}
+    meta = None if locale is None else {"locale": locale}
+    return parse, meta
+
+
+def test_default_without_anything():
+    assert conversation_language([]) == "de"
+    assert conversation_language([], default="en") == "en"
+    assert conversation_language([_turn("ok"), _turn("P1")]) == "de"
+    assert conversation_language([(None, None)], default="en") == "en"
+
+
+def test_locale_sets_the_start():
+    assert conversation_language([_turn("ok", "en-US")]) == "en"
+    assert conversation_language([_turn("P1", "de_DE")], default="en") == "de"
+    # the most recent valid locale wins; invalid ones are ignored
+    assert conversation_language([_turn("ok", "de"), _turn("ok", "en_GB"), _turn("ok", "fr")]) == "en"
+
+
+def test_confident_message_beats_locale():
+    assert conversation_language([_turn("Wie erreiche ich euch telefonisch?", "en-US")]) == "de"
+    assert conversation_language([_turn("ok", "de"), _turn("thanks, what about Japan?", "de")]) == "en"
+
+
+def test_switching_mid_conversation():
+    turns = [_turn("Hallo, welche Nummer gilt für Österreich?", "de"),
+             _turn("What is the number for Japan?")]
+    assert conversation_language(turns) == "en"
+    turns.append(_turn("und in Spanien?"))
+    assert conversation_language(turns) == "de"
+
+
+def test_ok_does_not_flip():
+    turns = [_turn("What is the support phone number in Japan?", "de"), _turn("ok"),
+             _turn("P1"), _turn("Premier+"), _turn("USA")]
+    assert conversation_language(turns) == "en"
+    turns = [_turn("Ich brauche die Hotline für Italien", "en"), _turn("ok"), _turn("cool")]
+    assert conversation_language(turns) == "de"
+
+
+def test_unconfident_detection_in_parse_data_is_ignored():
+    turns = [({"language": {"code": "en", "confidence": 0.9}}, None),
+             ({"language": {"code": "de", "confidence": 0.1}}, {"locale": "de"})]
+    assert conversation_language(turns) == "en"
+    turns = [({"language": Detection("de", 0.95)}, None), ({}, {"locale": "en"})]
+    assert conversation_language(turns) == "de"

@@ -1,0 +1,133 @@
+"""NLU training data and the held-out set: loadable, disjoint, covering the domain's intents."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN_FILES = [ROOT / "data" / "nlu.yml", *sorted((ROOT / "data" / "nlu").glob("*.yml"))]
+TEST_FILES = sorted((ROOT / "tests" / "nlu").glob("*.yml"))
+DOMAIN_FILES = sorted((ROOT / "domain").glob("*.yml")) if (ROOT / "domain").is_dir() else []
+# Intents the classifier never learns from examples (predicted by Rasa's FallbackClassifier).
+BUILTIN_INTENTS = {"nlu_fallback"}
+ARCHITECTURE_INTENTS = {
+    "greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "help", "ask_phone",
+    "ask_plan", "ask_priority", "ask_help_center", "ask_community", "ask_billing",
+    "ask_social_media", "open_ticket", "ask_account_rep", "ask_my_support", "ask_tam",
+    "request_human", "report_problem", "share_secret", "out_of_scope",
+}
+
+
+def _examples(files) -> list[tuple[str, str]]:
+    """(intent, text) pairs from Rasa 3.x NLU YAML files, read plainly (no Rasa import)."""
+    pairs = []
+    for path in files:
+        document = yaml.safe_load(path.read_text("utf-8")) or {}
+        assert str(document.get("version")) == "3.1", path
+        for block in document.get("nlu", []):
+            if "intent" not in block:
+                continue
+            for line in block["examples"].splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    pairs.append((block["intent"], line[2:].strip()))
+    return pairs
+
+
+def normalize(text: str) -> str:
+    text = re.sub(r"[^\w\s]", " ", text.lower())
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def shape(text: str) -> str:
+    """Like normalize, and every number counts as the same number (near-copy check)."""
+    return re.sub(r"\d+", "0", normalize(text))
+
+
+TRAIN = _examples(TRAIN_FILES)
+TEST = _examples(TEST_FILES)
+
+
+def test_files_exist():
+    assert TRAIN and TEST
+
+
+def test_no_entity_annotations():
+    for _, text in TRAIN + TEST:
+        assert not re.search(r"\]\([a-z_]+\)|\]\{", text), text
+
+
+def test_training_examples_unique():
+    counts = Counter(normalize(text) for _, text in TRAIN)
+    assert [t for t, n in counts.items() if n > 1] == []
+
+
+def test_held_out_set_is_disjoint_from_training():
+    train = {normalize(text) for _, text in TRAIN}
+    assert [text for _, text in TEST if normalize(text) in train] == []
+    train_shapes = {shape(text) for _, text in TRAIN}
+    assert [text for _, text in TEST if shape(text) in train_shapes] == []
+
+
+def test_held_out_set_unique():
+    counts = Counter(normalize(text) for _, text in TEST)
+    assert [t for t, n in counts.items() if n > 1] == []
+
+
+def test_intents_match_architecture():
+    assert {intent for intent, _ in TRAIN} == ARCHITECTURE_INTENTS
+    assert {intent for intent, _ in TEST} == ARCHITECTURE_INTENTS
+
+
+@pytest.mark.parametrize("intent", sorted(ARCHITECTURE_INTENTS))
+def test_example_counts(intent):
+    train = sum(1 for i, _ in TRAIN if i == intent)
+    test = sum(1 for i, _ in TEST if i == intent)
+    minimum = 150 if intent == "out_of_scope" else 40
+    assert train >= minimum, (intent, train)
+    assert 15 <= test <= 40, (intent, test)
+
+
+@pytest.mark.parametrize("intent", ["ask_phone", "ask_plan", "ask_priority", "report_problem",
+                                    "request_human", "out_of_scope", "greet", "share_secret"])
+def test_both_languages_present(intent):
+    from bot.language import detect, is_confident
+
+    codes = Counter()
+    for i, text in TRAIN:
+        if i == intent:
+            detection = detect(text)
+            if is_confident(detection):
+                codes[detection.code] += 1
+    total = codes["de"] + codes["en"]
+    assert codes["de"] >= 0.3 * total and codes["en"] >= 0.3 * total, codes
+
+
+def test_domain_intents_have_examples():
+    if not DOMAIN_FILES:
+        pytest.skip("no domain files yet")
+    domain_intents = set()
+    for path in DOMAIN_FILES:
+        document = yaml.safe_load(path.read_text("utf-8")) or {}
+        for item in document.get("intents", []) or []:
+            domain_intents.add(next(iter(item)) if isinstance(item, dict) else item)
+    missing = domain_intents - BUILTIN_INTENTS - {i for i, _ in TRAIN}
+    assert missing == set()
+    missing_test = domain_intents - BUILTIN_INTENTS - {i for i, _ in TEST}
+    assert missing_test == set()
+
+
+def test_rasa_loads_training_and_test_data():
+    loading = pytest.importorskip("rasa.shared.nlu.training_data.loading")
+    # file by file: data/ also holds rules and stories, possibly mid-edit by someone else
+    parts = [loading.load_data(str(path)) for path in TRAIN_FILES]
+    train = parts[0].merge(*parts[1:])
+    assert set(train.intents) == ARCHITECTURE_INTENTS
+    assert len(train.training_examples) == len(TRAIN)
+    test = loading.load_data(str(ROOT / "tests" / "nlu"))
+    assert set(test.intents) == ARCHITECTURE_INTENTS
