@@ -1,0 +1,64 @@
+"""`python -m handoff [serve|migrate|seed]`: the live-agent service's one entry point.
+
+`serve` (the default) migrates the database, seeds the demo agents (development only) and
+starts the service on HANDOFF_PORT. It refuses to start in production with development secrets.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import yaml
+from aiohttp import web
+
+from bot.settings import InsecureSettings, get_settings
+from handoff import repository
+from handoff.app import create_app
+from handoff.config import HandoffConfig
+from handoff.db import Database, make_engine
+from handoff.migrate import upgrade
+
+
+def seed_demo_agents(config: HandoffConfig) -> list[str]:
+    data = yaml.safe_load(config.demo_file.read_text(encoding="utf-8")) or {}
+    database = Database(make_engine(config.database_url), threads=1)
+    try:
+        return database.write_sync(repository.seed_agents, data.get("agents") or [])
+    finally:
+        database.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m handoff", description=__doc__.splitlines()[0])
+    parser.add_argument("command", nargs="?", default="serve", choices=("serve", "migrate", "seed"))
+    parser.add_argument("--host", default="0.0.0.0")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = get_settings()
+    except InsecureSettings as error:
+        print(f"handoff: {error}", file=sys.stderr)
+        return 2
+    config = HandoffConfig(settings=settings)
+    if args.command in ("migrate", "serve"):
+        upgrade(config.database_url)
+    if args.command == "seed" and settings.production:
+        print("handoff: the demo agents are not for production", file=sys.stderr)
+        return 2
+    if args.command == "seed" or (args.command == "serve" and not settings.production):
+        created = seed_demo_agents(config)
+        if created:
+            logging.info("demo agents created: %s", ", ".join(created))
+    if args.command == "serve":
+        print(
+            f"live-agent service on http://localhost:{settings.handoff_port}/ "
+            f"(agent console: /agent)",
+            flush=True,
+        )
+        web.run_app(create_app(config), host=args.host, port=settings.handoff_port, print=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

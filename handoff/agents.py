@@ -1,0 +1,203 @@
+"""The agent API (CONTRACT.md): sign-in, queue, conversations, and the `/ws/agent` push socket."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from handoff import repository, services
+from handoff.errors import BadRequest, HandoffError, Unauthorized
+from handoff.httputil import agent_for_token, answer, json_body, require_agent, text_field
+from handoff.models import QUEUES
+from handoff.security import mint_agent_token, password_matches
+from handoff.state import CONFIG, DATABASE, HUB, SLA_TABLE
+
+logger = logging.getLogger(__name__)
+
+
+async def login(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise BadRequest("'username' and 'password' are required strings")
+    database = request.app[DATABASE]
+    password_hash, agent = await database.read(repository.agent_password_hash, username)
+    loop = asyncio.get_running_loop()
+    # argon2 is deliberately slow: verify it off the event loop.
+    if not await loop.run_in_executor(None, password_matches, password_hash, password) or agent is None:
+        raise Unauthorized("unknown username or wrong password", code="invalid_credentials")
+    await database.write(repository.record_login, agent.username)
+    config = request.app[CONFIG]
+    token = mint_agent_token(agent.username, config.settings.agent_token_secret, config.agent_token_ttl_seconds)
+    return answer({"token": token, "agent": agent.as_dict(), "expires_in": config.agent_token_ttl_seconds})
+
+
+async def me(request: web.Request) -> web.Response:
+    agent = await require_agent(request)
+    return answer(agent.as_dict())
+
+
+async def queue(request: web.Request) -> web.Response:
+    agent = await require_agent(request)
+    items = await request.app[DATABASE].read(
+        repository.queue_view, agent, request.app[CONFIG].average_handling_minutes
+    )
+    return answer(items)
+
+
+async def conversation(request: web.Request) -> web.Response:
+    # Any signed-in agent may read a transcript (e.g. after transferring it to tier2);
+    # acting on a conversation needs the right tier.
+    await require_agent(request)
+    detail = await request.app[DATABASE].read(repository.get_conversation, request.match_info["id"])
+    return answer(detail)
+
+
+async def claim(request: web.Request) -> web.Response:
+    agent = await require_agent(request)
+    conversation_id = request.match_info["id"]
+    detail, won = await request.app[DATABASE].write(repository.claim, conversation_id, agent)
+    if won:
+        await services.push_conversation_event(request.app, "claimed", detail, agent)
+        await services.tell_user(request.app, detail, "agent_joined", "agent", agent=agent.name)
+    return answer(detail)
+
+
+async def send_message(request: web.Request) -> web.Response:
+    agent = await require_agent(request)
+    body = await json_body(request)
+    text = text_field(body, "text", request.app[CONFIG].max_text_bytes)
+    conversation_id = request.match_info["id"]
+    message, detail = await request.app[DATABASE].write(repository.agent_message, conversation_id, agent, text)
+    delivered = await request.app[HUB].to_conversation(
+        conversation_id, {"type": "message", "from": "agent", "text": message["text"], "agent": agent.name}
+    )
+    await request.app[HUB].to_agents(
+        {"type": "agent_message", "conversation_id": conversation_id, "agent": agent.username, "message": message},
+        queue=detail["queue"],
+    )
+    return answer({"message": message, "delivered": delivered})
+
+
+async def transfer(request: web.Request) -> web.Response:
+    agent = await require_agent(request)
+    body = await json_body(request)
+    target = body.get("queue")
+    if target not in QUEUES:
+        raise BadRequest(f"'queue' must be one of {', '.join(QUEUES)}", code="invalid_queue")
+    detail = await request.app[DATABASE].write(
+        repository.transfer, request.match_info["id"], agent, target, request.app[SLA_TABLE]
+    )
+    await services.push_conversation_event(request.app, "transferred", detail, agent)
+    await services.tell_user(request.app, detail, "transferred", "agent", queue=target.replace("tier", "Tier "))
+    await services.announce_escalation(request.app, detail["id"])
+    return answer(detail)
+
+
+async def _close(request: web.Request, how: str) -> web.Response:
+    agent = await require_agent(request)
+    detail = await request.app[DATABASE].write(repository.close, request.match_info["id"], agent, how)
+    await services.push_conversation_event(request.app, "resolved" if how == "resolve" else "released", detail, agent)
+    await services.tell_user(request.app, detail, "resolved" if how == "resolve" else "released", "bot")
+    # The bot's context records the agent conversation; if Rasa is down, a retry follows.
+    detail["tracker_event_delivered"] = await services.deliver_tracker_event(request.app, detail["id"])
+    return answer(detail)
+
+
+async def resolve(request: web.Request) -> web.Response:
+    return await _close(request, "resolve")
+
+
+async def release(request: web.Request) -> web.Response:
+    return await _close(request, "release")
+
+
+async def tickets(request: web.Request) -> web.Response:
+    await require_agent(request)
+    status = request.query.get("status") or None
+    try:
+        limit = min(max(int(request.query.get("limit", "100")), 1), 500)
+    except ValueError:
+        raise BadRequest("'limit' must be a number") from None
+    return answer(await request.app[DATABASE].read(repository.list_tickets, status, limit))
+
+
+async def ticket(request: web.Request) -> web.Response:
+    await require_agent(request)
+    return answer(await request.app[DATABASE].read(repository.get_ticket, request.match_info["ticket_id"]))
+
+
+async def agent_socket(request: web.Request) -> web.WebSocketResponse:
+    """First frame `{"type": "auth", "token"}`; then the server pushes, the client may ping."""
+    config = request.app[CONFIG]
+    socket = web.WebSocketResponse(heartbeat=30, max_msg_size=config.max_frame_bytes)
+    await socket.prepare(request)
+    hub = request.app[HUB]
+    try:
+        agent = await _authenticate(request, socket)
+        if agent is None:
+            return socket
+        hub.add_agent(socket, agent)
+        waiting = await request.app[DATABASE].read(
+            repository.queue_view, agent, config.average_handling_minutes
+        )
+        await socket.send_json({"type": "ready", "agent": agent.as_dict(), "queue": waiting})
+        async for msg in socket:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            try:
+                frame = json.loads(msg.data)
+            except ValueError:
+                frame = None
+            if isinstance(frame, dict) and frame.get("type") == "ping":
+                await socket.send_json({"type": "pong"})
+            else:
+                await socket.send_json({"type": "error", "code": "unknown_type", "message": "only ping is understood"})
+    finally:
+        hub.remove_agent(socket)
+    return socket
+
+
+async def _authenticate(request: web.Request, socket: web.WebSocketResponse) -> repository.AgentInfo | None:
+    config = request.app[CONFIG]
+    try:
+        msg = await socket.receive(timeout=config.auth_timeout_seconds)
+    except asyncio.TimeoutError:
+        await socket.send_json({"type": "error", "code": "auth_timeout", "message": "authenticate first"})
+        await socket.close(code=4401, message=b"authentication required")
+        return None
+    frame: Any = None
+    if msg.type == WSMsgType.TEXT:
+        try:
+            frame = json.loads(msg.data)
+        except ValueError:
+            frame = None
+    if not isinstance(frame, dict) or frame.get("type") != "auth":
+        await socket.send_json({"type": "error", "code": "auth_required", "message": "the first frame must be auth"})
+        await socket.close(code=4401, message=b"authentication required")
+        return None
+    token = frame.get("token")
+    try:
+        return await agent_for_token(request, token if isinstance(token, str) else None)
+    except HandoffError as error:
+        await socket.send_json({"type": "error", "code": error.code, "message": error.message})
+        await socket.close(code=4401, message=b"authentication failed")
+        return None
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/agents/login", login)
+    app.router.add_get("/api/agents/me", me)
+    app.router.add_get("/api/queue", queue)
+    app.router.add_get("/api/conversations/{id}", conversation)
+    app.router.add_post("/api/conversations/{id}/claim", claim)
+    app.router.add_post("/api/conversations/{id}/messages", send_message)
+    app.router.add_post("/api/conversations/{id}/transfer", transfer)
+    app.router.add_post("/api/conversations/{id}/resolve", resolve)
+    app.router.add_post("/api/conversations/{id}/release", release)
+    app.router.add_get("/api/tickets", tickets)
+    app.router.add_get("/api/tickets/{ticket_id}", ticket)
+    app.router.add_get("/ws/agent", agent_socket)

@@ -1,0 +1,94 @@
+"""The live-agent service as an aiohttp application: `create_app(config)`."""
+from __future__ import annotations
+
+import logging
+from typing import AsyncIterator, Awaitable, Callable
+from weakref import WeakValueDictionary
+
+import aiohttp
+from aiohttp import web
+
+from handoff import agents, internal, pages, widget
+from handoff.background import background_ctx
+from handoff.config import HandoffConfig
+from handoff.db import Database, make_engine
+from handoff.errors import HandoffError
+from handoff.hub import Hub
+from handoff.httputil import answer
+from handoff.ratelimit import SenderLimits
+from handoff.rasa import RasaClient
+from handoff.sla import load_sla_table
+from handoff.state import (
+    CONFIG,
+    CONVERSATION_LOCKS,
+    DATABASE,
+    HUB,
+    RASA,
+    SENDER_LIMITS,
+    SLA_TABLE,
+)
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_body(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one place where errors become HTTP answers, always as JSON."""
+    try:
+        return await handler(request)
+    except HandoffError as error:
+        return answer(error_body(error.code, error.message), status=error.status)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        code = (error.reason or "error").lower().replace(" ", "_")
+        return answer(error_body(code, error.reason or "error"), status=error.status)
+    except Exception:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return answer(error_body("internal", "internal error"), status=500)
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    app[DATABASE] = Database(make_engine(config.database_url), threads=config.database_threads)
+    yield
+    app[DATABASE].close()
+
+
+async def rasa_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    async with aiohttp.ClientSession() as http:
+        app[RASA] = RasaClient(
+            http, config.settings.rasa_url, config.settings.rasa_api_token, config.rasa_timeout_seconds
+        )
+        yield
+
+
+async def close_sockets(app: web.Application) -> None:
+    await app[HUB].close_all()
+
+
+def create_app(config: HandoffConfig) -> web.Application:
+    """The application; the database must be migrated (`python -m handoff migrate`)."""
+    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[error_middleware])
+    app[CONFIG] = config
+    app[HUB] = Hub()
+    app[SENDER_LIMITS] = SenderLimits(config.sender_burst, config.sender_rate)
+    app[CONVERSATION_LOCKS] = WeakValueDictionary()
+    app[SLA_TABLE] = load_sla_table(config.settings.knowledge_dir)
+    app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(rasa_ctx)
+    app.cleanup_ctx.append(background_ctx)
+    app.on_shutdown.append(close_sockets)
+    app.on_response_prepare.append(pages.add_security_headers)
+    pages.add_routes(app)
+    widget.add_routes(app)
+    agents.add_routes(app)
+    internal.add_routes(app)
+    return app

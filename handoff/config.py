@@ -1,0 +1,51 @@
+"""The live-agent service's configuration: the project settings plus the service's own tunables.
+
+Secrets, URLs and ports come from `bot.settings` (the environment, read once); the tunables
+below are code defaults that tests override by building a config with other values.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class HandoffConfig:
+    settings: Settings
+    static_dir: Path = HERE / "static"
+    # DEMO ONLY: a copy of fixtures/demo.yml (agents to seed, users for the demo page).
+    demo_file: Path = HERE / "demo.yml"
+    # Estimated wait = position in the queue x this many minutes.
+    average_handling_minutes: int = 4
+    agent_token_ttl_seconds: int = 8 * 3600
+    # A chat text (user or agent) may hold at most this many bytes of UTF-8.
+    max_text_bytes: int = 4096
+    # HTTP bodies (an intake carries a transcript) and websocket frames beyond these are refused.
+    max_body_bytes: int = 512 * 1024
+    max_frame_bytes: int = 64 * 1024
+    # Token buckets: `burst` messages at once, then `rate` messages per second.
+    connection_burst: int = 5
+    connection_rate: float = 1.0
+    sender_burst: int = 10
+    sender_rate: float = 0.5
+    # Agents are warned this long before an SLA deadline; the check runs every few seconds.
+    sla_warning_minutes: int = 15
+    sla_check_seconds: float = 30.0
+    rasa_timeout_seconds: float = 30.0
+    # An agent socket must authenticate within this time.
+    auth_timeout_seconds: float = 10.0
+    # Threads running blocking database work off the event loop.
+    database_threads: int = 4
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.database_url
+
+    def with_(self, **changes: Any) -> "HandoffConfig":
+        return replace(self, **changes)

@@ -1,0 +1,60 @@
+"""Request helpers shared by the handlers: JSON bodies, bearer auth, JSON answers."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from handoff import repository
+from handoff.errors import BadRequest, Unauthorized
+from handoff.repository import AgentInfo
+from handoff.security import agent_from_token, bearer_token, same_secret
+from handoff.state import CONFIG, DATABASE
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object; 400 for anything else (413 comes from client_max_size)."""
+    raw = await request.read()
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        raise BadRequest("the body is not valid JSON", code="malformed_json") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", code="malformed_json")
+    return body
+
+
+def answer(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda v: json.dumps(v, ensure_ascii=False))
+
+
+async def agent_for_token(request: web.Request, token: str | None) -> AgentInfo:
+    if not token:
+        raise Unauthorized("sign in first: Authorization: Bearer <token>")
+    username = agent_from_token(token, request.app[CONFIG].settings.agent_token_secret)
+    if username is None:
+        raise Unauthorized("the token is invalid or expired", code="invalid_token")
+    agent = await request.app[DATABASE].read(repository.find_agent, username)
+    if agent is None:
+        raise Unauthorized("this agent no longer exists", code="invalid_token")
+    return agent
+
+
+async def require_agent(request: web.Request) -> AgentInfo:
+    return await agent_for_token(request, bearer_token(request.headers.get("Authorization")))
+
+
+def require_service(request: web.Request) -> None:
+    token = bearer_token(request.headers.get("Authorization"))
+    if not same_secret(token, request.app[CONFIG].settings.service_token):
+        raise Unauthorized("service token required")
+
+
+def text_field(body: dict[str, Any], name: str, max_bytes: int) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(f"'{name}' must be a non-empty string", code="invalid_text")
+    if len(value.encode("utf-8")) > max_bytes:
+        raise BadRequest(f"'{name}' may have at most {max_bytes} bytes", code="too_long")
+    return value

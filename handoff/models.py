@@ -1,0 +1,147 @@
+"""Tables of the live-agent service (prefixed `handoff_`: the database is shared with the accounts)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+Base = declarative_base(metadata=metadata)
+
+# Conversation states. `bot`: Rasa answers; `waiting`: queued for an agent; `claimed`: an agent
+# owns it; `resolved`: an agent closed it (Rasa answers the next message again).
+BOT, WAITING, CLAIMED, RESOLVED = "bot", "waiting", "claimed", "resolved"
+AGENT_MODE = (WAITING, CLAIMED)
+QUEUES = ("tier1", "tier2")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out (SQLite keeps no time zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Agent(Base):
+    __tablename__ = "handoff_agents"
+
+    username = Column(String(64), primary_key=True)
+    name = Column(String(200), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    tiers = Column(JSON, nullable=False, default=list)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Conversation(Base):
+    __tablename__ = "handoff_conversations"
+
+    id = Column(String(128), primary_key=True)  # Rasa's sender id
+    status = Column(String(16), nullable=False, default=BOT)
+    queue = Column(String(16))
+    priority = Column(String(4))
+    prioritized = Column(Boolean, nullable=False, default=False)
+    user_id = Column(String(128))
+    language = Column(String(8))
+    account = Column(JSON)
+    summary = Column(Text)
+    agent = Column(String(64), ForeignKey("handoff_agents.username"))
+    escalated_at = Column(UTCDateTime)  # when it entered the queue: the waiting-time tiebreak
+    claimed_at = Column(UTCDateTime)
+    first_response_due = Column(UTCDateTime)
+    restoration_due = Column(UTCDateTime)
+    first_response_at = Column(UTCDateTime)
+    first_response_warned_at = Column(UTCDateTime)
+    restoration_warned_at = Column(UTCDateTime)
+    # The agent_handled slot still has to reach Rasa's tracker (Rasa was down at release).
+    tracker_event_pending = Column(Boolean, nullable=False, default=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    messages = relationship(
+        "Message", order_by="Message.id", back_populates="conversation", lazy="raise"
+    )
+
+    __table_args__ = (Index("ix_handoff_conversations_status_queue", "status", "queue"),)
+
+
+class Message(Base):
+    __tablename__ = "handoff_messages"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(
+        String(128), ForeignKey("handoff_conversations.id"), nullable=False, index=True
+    )
+    sender = Column(String(8), nullable=False)  # user | bot | agent | system
+    text = Column(Text, nullable=False, default="")
+    buttons = Column(JSON)
+    handoff = Column(JSON)  # the bot's handoff marker, when this reply carried one
+    agent = Column(String(64))
+    at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+    conversation = relationship("Conversation", back_populates="messages", lazy="raise")
+
+
+class Ticket(Base):
+    __tablename__ = "handoff_tickets"
+
+    id = Column(String(16), primary_key=True)  # T-XXXXXX, chosen by the caller
+    conversation_id = Column(String(128))
+    user_id = Column(String(128))
+    email = Column(String(320))
+    subject = Column(Text, nullable=False, default="")
+    description = Column(Text, nullable=False, default="")
+    language = Column(String(8))
+    transcript = Column(JSON, nullable=False, default=list)
+    status = Column(String(16), nullable=False, default="open")
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class AgentAction(Base):
+    """Audit log: who did what to which conversation, and when."""
+
+    __tablename__ = "handoff_agent_actions"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    agent = Column(String(64), nullable=False, index=True)
+    action = Column(String(32), nullable=False)  # login, claim, message, transfer, resolve, release
+    conversation_id = Column(String(128), index=True)
+    detail = Column(JSON)
+    at = Column(UTCDateTime, nullable=False, default=utcnow)

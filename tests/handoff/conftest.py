@@ -1,0 +1,199 @@
+"""Fixtures of the live-agent service tests: a real SQLite database in tmp_path, migrated with
+the service's own Alembic migrations, the demo agents, and a fake Rasa (a small real aiohttp
+app on a test server standing in for the external Rasa server)."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+from aiohttp import web
+
+from bot.identity import mint_token
+from bot.settings import from_environment
+from handoff import repository
+from handoff.app import create_app
+from handoff.config import HandoffConfig
+from handoff.db import Database, make_engine
+from handoff.migrate import upgrade
+
+SERVICE_TOKEN = "test-service-token"
+IDENTITY_SECRET = "test-identity-secret-of-32-bytes-or-more"
+DEMO = Path(__file__).resolve().parents[2] / "handoff" / "demo.yml"
+
+PRIORITIES = {
+    "P1": {"first_response_hours": 1, "restoration_hours": 4},
+    "P2": {"first_response_hours": 4, "restoration_hours": 8},
+    "P3": {"first_response_hours": 24, "restoration_hours": None},
+    "P4": {"first_response_hours": 24, "restoration_hours": None},
+}
+
+
+@dataclass
+class FakeRasa:
+    """Canned REST replies; records what it was sent and which tracker events it got."""
+
+    received: list[dict[str, Any]] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    handoff_url: str = ""
+    down: bool = False
+    event_tokens: list[str] = field(default_factory=list)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        if self.down:
+            return web.Response(status=503)
+        body = await request.json()
+        self.received.append(body)
+        text = body["message"].lower()
+        sender = body["sender"]
+        if "agent" in text or "mitarbeiter" in text:
+            # Like the escalation action: queue through the intake, then answer with the marker.
+            async with request.app["http"].post(
+                f"{self.handoff_url}/internal/intake",
+                json={
+                    "conversation_id": sender, "user_id": "u-biz-admin", "language": "en",
+                    "queue": "tier1", "priority": "P3", "prioritized": False,
+                    "summary": "recordings missing", "account": {"id": "acc-business", "name": "Brandt Logistik GmbH"},
+                    "transcript": [],
+                },
+                headers={"Authorization": f"Bearer {SERVICE_TOKEN}"},
+            ) as response:
+                queued = await response.json()
+            return web.json_response([
+                {"recipient_id": sender, "text": "I'm handing you over to an agent."},
+                {"recipient_id": sender, "custom": {"handoff": {
+                    "status": "queued", "conversation_id": sender, "queue": queued["queue"],
+                    "priority": queued["priority"], "prioritized": queued["prioritized"],
+                    "position": queued["position"]}}},
+            ])
+        if "premier" in text:
+            # The marker without a prior intake: the gateway queues it itself.
+            return web.json_response([
+                {"recipient_id": sender, "text": "Queued.", "custom": {"handoff": {
+                    "status": "queued", "conversation_id": sender, "queue": "tier2",
+                    "priority": "P1", "prioritized": True, "position": 1}}},
+            ])
+        if "options" in text:
+            return web.json_response([{"recipient_id": sender, "text": "Pick one:", "buttons": [
+                {"title": "Phone", "payload": "/ask_phone"}, {"title": "Plans", "payload": "/ask_plan"}]}])
+        return web.json_response([{"recipient_id": sender, "text": f"bot: {body['message']}"}])
+
+    async def tracker_events(self, request: web.Request) -> web.Response:
+        if self.down:
+            return web.Response(status=503)
+        self.event_tokens.append(request.query.get("token", ""))
+        self.events.append((request.match_info["sender"], await request.json()))
+        return web.json_response({"sender_id": request.match_info["sender"]})
+
+    def app(self) -> web.Application:
+        import aiohttp
+
+        app = web.Application()
+        app.router.add_post("/webhooks/rest/webhook", self.webhook)
+        app.router.add_post("/conversations/{sender}/tracker/events", self.tracker_events)
+
+        async def http_ctx(app: web.Application):
+            async with aiohttp.ClientSession() as session:
+                app["http"] = session
+                yield
+
+        app.cleanup_ctx.append(http_ctx)
+        return app
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'bolt.db'}"
+    upgrade(url)
+    agents = yaml.safe_load(DEMO.read_text(encoding="utf-8"))["agents"]
+    database = Database(make_engine(url), threads=1)
+    try:
+        database.write_sync(repository.seed_agents, agents)
+    finally:
+        database.close()
+    return url
+
+
+@pytest.fixture
+def knowledge_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "knowledge"
+    directory.mkdir()
+    (directory / "priorities.yml").write_text(yaml.safe_dump({"priorities": PRIORITIES}), encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+async def fake_rasa(aiohttp_server) -> FakeRasa:
+    rasa = FakeRasa()
+    rasa.server = await aiohttp_server(rasa.app())
+    return rasa
+
+
+@pytest.fixture
+def make_config(database_url: str, knowledge_dir: Path, fake_rasa: FakeRasa, tmp_path: Path) -> Callable[..., HandoffConfig]:
+    def make(**overrides: Any) -> HandoffConfig:
+        env = {
+            "DATABASE_URL": database_url,
+            "RASA_URL": str(fake_rasa.server.make_url("")).rstrip("/"),
+            "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
+            "BOT_IDENTITY_SECRET": IDENTITY_SECRET,
+            "KNOWLEDGE_DIR": str(knowledge_dir),
+            **overrides.pop("env", {}),
+        }
+        return HandoffConfig(settings=from_environment(env), **overrides)
+
+    return make
+
+
+@pytest.fixture
+async def start(aiohttp_client, make_config, fake_rasa):
+    """start(**config overrides) -> a test client of a fresh app on the same database."""
+
+    async def start_app(**overrides: Any):
+        client = await aiohttp_client(create_app(make_config(**overrides)))
+        fake_rasa.handoff_url = str(client.make_url("")).rstrip("/")
+        return client
+
+    return start_app
+
+
+@pytest.fixture
+async def client(start):
+    return await start()
+
+
+async def login(client, username: str = "anna", password: str | None = None) -> dict[str, str]:
+    response = await client.post(
+        "/api/agents/login", json={"username": username, "password": password or f"{username}-demo-pass"}
+    )
+    assert response.status == 200, await response.text()
+    return {"Authorization": f"Bearer {(await response.json())['token']}"}
+
+
+def identity(user_id: str = "u-biz-admin") -> str:
+    return mint_token(user_id, IDENTITY_SECRET)
+
+
+async def receive(ws, kind: str | None = None, timeout: float = 5.0) -> dict[str, Any]:
+    """The next frame (of `kind`, skipping others)."""
+    while True:
+        frame = await asyncio.wait_for(ws.receive_json(), timeout)
+        if kind is None or frame["type"] == kind:
+            return frame
+
+
+async def hello(client, **fields: Any):
+    ws = await client.ws_connect("/ws/chat")
+    await ws.send_json({"type": "hello", **fields})
+    welcome = await receive(ws, "welcome")
+    return ws, welcome
+
+
+async def intake(client, conversation_id: str, **fields: Any):
+    body = {"conversation_id": conversation_id, "queue": "tier1", "priority": "P3", "prioritized": False,
+            "language": "de", "account": {"id": "acc-business"}, "transcript": [
+                {"from": "user", "text": "hilfe", "at": "2026-11-25T18:00:00+00:00"}], **fields}
+    return await client.post("/internal/intake", json=body, headers={"Authorization": f"Bearer {SERVICE_TOKEN}"})

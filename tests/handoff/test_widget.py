@@ -1,0 +1,225 @@
+"""The widget protocol of CONTRACT.md over a real websocket, with a fake Rasa."""
+from __future__ import annotations
+
+import asyncio
+
+from tests.handoff.conftest import hello, identity, login, receive
+
+
+async def test_hello_gives_a_new_conversation(client):
+    ws, welcome = await hello(client, token=identity(), locale="en")
+    assert welcome["conversation_id"] and welcome["resumed"] is False
+    assert welcome["mode"] == "bot" and welcome["authenticated"] is True
+    await ws.close()
+
+
+async def test_bad_token_counts_as_anonymous(client):
+    ws, welcome = await hello(client, token="not-a-jwt")
+    assert welcome["authenticated"] is False
+    await ws.close()
+
+
+async def test_messages_go_to_rasa_with_metadata_and_replies_come_back(client, fake_rasa):
+    token = identity()
+    ws, welcome = await hello(client, token=token, locale="en")
+    await ws.send_json({"type": "message", "text": "show me the options"})
+    reply = await receive(ws, "message")
+    assert reply == {"type": "message", "from": "bot", "text": "Pick one:", "buttons": [
+        {"title": "Phone", "payload": "/ask_phone"}, {"title": "Plans", "payload": "/ask_plan"}]}
+    sent = fake_rasa.received[-1]
+    assert sent["sender"] == welcome["conversation_id"]
+    assert sent["message"] == "show me the options"
+    assert sent["metadata"] == {"identity_token": token, "locale": "en"}
+    await ws.close()
+
+
+async def test_escalation_relays_the_marker_and_switches_to_agent_mode(client, fake_rasa):
+    agent = await login(client, "anna")
+    agent_ws = await client.ws_connect("/ws/agent")
+    await agent_ws.send_json({"type": "auth", "token": agent["Authorization"].split()[1]})
+    assert (await receive(agent_ws, "ready"))["agent"]["username"] == "anna"
+
+    ws, welcome = await hello(client, token=identity(), locale="en")
+    conversation_id = welcome["conversation_id"]
+    await ws.send_json({"type": "message", "text": "I want an agent"})
+    text = await receive(ws, "message")
+    assert text["text"] == "I'm handing you over to an agent."
+    marker = await receive(ws, "handoff")
+    assert marker["status"] == "queued" and marker["queue"] == "tier1" and marker["position"] == 1
+
+    pushed = await receive(agent_ws, "escalation")
+    assert pushed["conversation"]["id"] == conversation_id
+
+    queue = await (await client.get("/api/queue", headers=agent)).json()
+    assert [c["id"] for c in queue] == [conversation_id]
+
+    # From now on the user talks to the agents, never to Rasa.
+    rasa_calls = len(fake_rasa.received)
+    await ws.send_json({"type": "message", "text": "are you there?"})
+    pushed = await receive(agent_ws, "user_message")
+    assert pushed["conversation_id"] == conversation_id and pushed["message"]["text"] == "are you there?"
+    assert len(fake_rasa.received) == rasa_calls
+
+    claim = await client.post(f"/api/conversations/{conversation_id}/claim", headers=agent)
+    assert claim.status == 200
+    joined = await receive(ws, "message")
+    assert joined["from"] == "system" and "Anna" in joined["text"]
+    assert (await receive(ws, "mode"))["mode"] == "agent"
+
+    sent = await client.post(f"/api/conversations/{conversation_id}/messages", headers=agent,
+                             json={"text": "Hi, I'm Anna. How can I help?"})
+    assert sent.status == 200 and (await sent.json())["delivered"] == 1
+    live = await receive(ws, "message")
+    assert live["from"] == "agent" and live["text"] == "Hi, I'm Anna. How can I help?"
+
+    await ws.send_json({"type": "message", "text": "recordings are gone"})
+    assert (await receive(agent_ws, "user_message"))["message"]["text"] == "recordings are gone"
+    assert len(fake_rasa.received) == rasa_calls
+
+    released = await client.post(f"/api/conversations/{conversation_id}/release", headers=agent)
+    assert released.status == 200 and (await released.json())["tracker_event_delivered"] is True
+    assert fake_rasa.events == [(conversation_id, {"event": "slot", "name": "agent_handled", "value": True})]
+    assert (await receive(ws, "mode"))["mode"] == "bot"
+
+    await ws.send_json({"type": "message", "text": "thanks"})
+    assert (await receive(ws, "message"))["text"] == "bot: thanks"
+
+    detail = await (await client.get(f"/api/conversations/{conversation_id}", headers=agent)).json()
+    said = [(t["from"], t["text"]) for t in detail["transcript"]]
+    assert ("user", "I want an agent") in said
+    assert ("bot", "I'm handing you over to an agent.") in said
+    assert ("user", "are you there?") in said
+    assert ("agent", "Hi, I'm Anna. How can I help?") in said
+    assert ("bot", "bot: thanks") in said
+    assert all(t["at"] for t in detail["transcript"])
+    await ws.close()
+    await agent_ws.close()
+
+
+async def test_marker_without_intake_still_queues(client):
+    ws, welcome = await hello(client, token=identity("u-premier-admin"))
+    await ws.send_json({"type": "message", "text": "premier help"})
+    assert (await receive(ws, "handoff"))["queue"] == "tier2"
+    tom = await login(client, "tom")
+    queue = await (await client.get("/api/queue", headers=tom)).json()
+    assert [c["id"] for c in queue] == [welcome["conversation_id"]]
+    assert queue[0]["prioritized"] is True and queue[0]["sla"]["first_response_due"]
+    anna = await login(client, "anna")
+    assert await (await client.get("/api/queue", headers=anna)).json() == []
+    await ws.close()
+
+
+async def test_rasa_down_gives_a_system_message_and_keeps_the_text(client, fake_rasa):
+    agent = await login(client)
+    fake_rasa.down = True
+    ws, welcome = await hello(client, locale="en")
+    await ws.send_json({"type": "message", "text": "hello?"})
+    notice = await receive(ws, "message")
+    assert notice["from"] == "system" and "can't be reached" in notice["text"]
+    ws_de, _ = await hello(client, locale="de")
+    await ws_de.send_json({"type": "message", "text": "hallo?"})
+    assert "nicht erreichbar" in (await receive(ws_de, "message"))["text"]
+    detail = await (await client.get(f"/api/conversations/{welcome['conversation_id']}", headers=agent)).json()
+    assert [(t["from"], t["text"]) for t in detail["transcript"]][0] == ("user", "hello?")
+    await ws.close()
+    await ws_de.close()
+
+
+async def test_malformed_frames_get_errors_and_the_connection_stays_usable(client):
+    ws = await client.ws_connect("/ws/chat")
+    await ws.send_str("{not json")
+    assert (await receive(ws))["code"] == "malformed"
+    await ws.send_json(["a", "list"])
+    assert (await receive(ws))["code"] == "malformed"
+    await ws.send_json({"type": "message", "text": "before hello"})
+    assert (await receive(ws))["code"] == "hello_required"
+    await ws.send_json({"type": "dance"})
+    assert (await receive(ws))["code"] == "unknown_type"
+    await ws.send_bytes(b"\x00\x01")
+    assert (await receive(ws))["code"] == "malformed"
+    await ws.send_json({"type": "hello"})
+    assert (await receive(ws))["type"] == "welcome"
+    await ws.send_json({"type": "message", "text": ""})
+    assert (await receive(ws))["code"] == "invalid_text"
+    await ws.send_json({"type": "message", "text": "x" * 4097})
+    error = await receive(ws)
+    assert error["type"] == "error" and error["code"] == "too_long" and "4096" in error["message"]
+    await ws.send_json({"type": "message", "text": "ü" * 2049})  # 4098 bytes of UTF-8
+    assert (await receive(ws))["code"] == "too_long"
+    await ws.send_json({"type": "message", "text": "still here"})
+    assert (await receive(ws))["text"] == "bot: still here"
+    await ws.close()
+
+
+async def test_rate_limit_per_connection(start):
+    client = await start(connection_burst=3, connection_rate=0.001)
+    ws, _ = await hello(client)
+    for i in range(3):
+        await ws.send_json({"type": "message", "text": f"m{i}"})
+        assert (await receive(ws))["text"] == f"bot: m{i}"
+    await ws.send_json({"type": "message", "text": "one too many"})
+    assert (await receive(ws))["code"] == "rate_limited"
+    await ws.close()
+
+
+async def test_rate_limit_per_sender_across_connections(start):
+    client = await start(sender_burst=2, sender_rate=0.001)
+    ws, welcome = await hello(client)
+    for i in range(2):
+        await ws.send_json({"type": "message", "text": f"m{i}"})
+        await receive(ws, "message")
+    # A second connection on the same conversation shares the sender's budget.
+    other, resumed = await hello(client, conversation_id=welcome["conversation_id"])
+    assert resumed["resumed"] is True
+    await other.send_json({"type": "message", "text": "again"})
+    assert (await receive(other, "error"))["code"] == "rate_limited"
+    await ws.close()
+    await other.close()
+
+
+async def test_resume_sends_history(client):
+    ws, welcome = await hello(client, token=identity())
+    await ws.send_json({"type": "message", "text": "first"})
+    await receive(ws, "message")
+    await ws.close()
+    ws, again = await hello(client, token=identity(), conversation_id=welcome["conversation_id"])
+    assert again["conversation_id"] == welcome["conversation_id"] and again["resumed"] is True
+    history = await receive(ws, "history")
+    assert [(m["from"], m["text"]) for m in history["messages"]] == [("user", "first"), ("bot", "bot: first")]
+    await ws.close()
+
+
+async def test_someone_elses_conversation_is_not_resumed(client):
+    ws, welcome = await hello(client, token=identity("u-biz-admin"))
+    await ws.send_json({"type": "message", "text": "secret stuff"})
+    await receive(ws, "message")
+    other, theirs = await hello(client, token=identity("u-pro-owner"), conversation_id=welcome["conversation_id"])
+    assert theirs["conversation_id"] != welcome["conversation_id"] and theirs["resumed"] is False
+    await ws.close()
+    await other.close()
+
+
+async def test_secrets_are_redacted_in_the_transcript(client):
+    agent = await login(client)
+    ws, welcome = await hello(client)
+    await ws.send_json({"type": "message", "text": "mein Passwort ist Sommer2024!"})
+    await receive(ws, "message")
+    detail = await (await client.get(f"/api/conversations/{welcome['conversation_id']}", headers=agent)).json()
+    assert "Sommer2024!" not in str(detail["transcript"])
+    await ws.close()
+
+
+async def test_two_tabs_both_get_agent_messages(client):
+    agent = await login(client)
+    ws1, welcome = await hello(client, token=identity())
+    ws2, _ = await hello(client, token=identity(), conversation_id=welcome["conversation_id"])
+    await ws1.send_json({"type": "message", "text": "agent please"})
+    await receive(ws1, "handoff")
+    await client.post(f"/api/conversations/{welcome['conversation_id']}/claim", headers=agent)
+    await client.post(f"/api/conversations/{welcome['conversation_id']}/messages", headers=agent, json={"text": "hi"})
+    for ws in (ws1, ws2):
+        frame = await receive(ws, "message")
+        while frame["from"] != "agent":
+            frame = await receive(ws, "message")
+        assert frame["text"] == "hi"
+    await asyncio.gather(ws1.close(), ws2.close())
