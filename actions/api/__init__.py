@@ -1,0 +1,1 @@
+"""Clients of the services the actions talk to, one module per service."""

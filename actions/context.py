@@ -1,0 +1,154 @@
+"""Who is talking, in which language, and what they are entitled to: read from the tracker.
+
+Identity comes only from the signed token in the message metadata (CONTRACT.md), never from
+what the user typed; a missing, expired, forged or malformed token means anonymous.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping
+
+from rasa_sdk import Tracker
+
+from bot.accounts import repository
+from bot.accounts.db import session_scope
+from bot.accounts.repository import UserView
+from bot.entitlements import Entitlements, entitlements
+from bot.identity import verify_token
+from bot.language import conversation_language
+from bot.redaction import redact
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+IDENTITY_TOKEN = "identity_token"
+
+
+@dataclass(frozen=True)
+class UserContext:
+    """The verified user (None: anonymous), their rights and the conversation's language."""
+
+    lang: str
+    user: UserView | None = None
+    rights: Entitlements | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.user is None
+
+
+def session_events(tracker: Tracker) -> list[dict[str, Any]]:
+    """The events of the current conversation session (after the last `session_started`)."""
+    events = list(tracker.events or [])
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "session_started":
+            return events[index + 1:]
+    return events
+
+
+def user_events(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [event for event in events if event.get("event") == "user"]
+
+
+def latest_identity_token(events: Iterable[Mapping[str, Any]]) -> str | None:
+    """The token of the most recent user message that carries one (any message may)."""
+    for event in reversed(user_events(events)):
+        metadata = event.get("metadata") or {}
+        if isinstance(metadata, Mapping) and metadata.get(IDENTITY_TOKEN):
+            return metadata[IDENTITY_TOKEN]
+    return None
+
+
+def language_of(events: Iterable[Mapping[str, Any]]) -> str:
+    turns = [(event.get("parse_data"), event.get("metadata")) for event in user_events(events)]
+    return conversation_language(turns)
+
+
+def _find_user(user_id: str) -> UserView | None:
+    with session_scope() as session:
+        return repository.find_user(session, user_id)
+
+
+async def identify(tracker: Tracker) -> UserView | None:
+    """The verified user of this conversation, or None (anonymous)."""
+    token = latest_identity_token(tracker.events or [])
+    user_id = verify_token(token, get_settings().identity_secret)
+    if user_id is None:
+        return None
+    # The database call is short but blocking: keep it off the action server's event loop.
+    user = await asyncio.to_thread(_find_user, user_id)
+    if user is None:
+        logger.warning("identity token for unknown user %s: anonymous", user_id)
+    return user
+
+
+async def load_context(tracker: Tracker) -> UserContext:
+    """Identity, entitlements and language for one action run."""
+    lang = language_of(tracker.events or [])
+    user = await identify(tracker)
+    if user is None:
+        return UserContext(lang=lang)
+    account = user.account
+    rights = entitlements(account.type, account.plan, user.role, user.licensed)
+    return UserContext(lang=lang, user=user, rights=rights)
+
+
+def _iso(timestamp: Any) -> str:
+    try:
+        return datetime.fromtimestamp(float(timestamp), tz=timezone.utc).isoformat()
+    except (TypeError, ValueError, OverflowError):
+        return datetime.now(timezone.utc).isoformat()
+
+
+def transcript(tracker: Tracker) -> list[dict[str, str]]:
+    """The session's user and bot messages for agents, secrets redacted."""
+    lines = []
+    for event in session_events(tracker):
+        kind = event.get("event")
+        text = event.get("text")
+        if kind not in ("user", "bot") or not text:
+            continue
+        if kind == "user" and str(text).startswith("/"):
+            continue  # a button payload, not something the user wrote
+        lines.append({"from": kind, "text": redact(str(text)), "at": _iso(event.get("timestamp"))})
+    return lines
+
+
+def latest_user_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def latest_entities(tracker: Tracker, entity: str) -> list[str]:
+    return [
+        str(item.get("value"))
+        for item in (tracker.latest_message or {}).get("entities") or []
+        if item.get("entity") == entity and item.get("value") is not None
+    ]
+
+
+def account_summary(context: UserContext) -> dict[str, Any] | None:
+    """The account block of the intake payload (docs/internal-api.md)."""
+    if context.user is None or context.rights is None:
+        return None
+    user, account, rights = context.user, context.user.account, context.rights
+    return {
+        "id": account.id,
+        "name": account.name,
+        "type": account.type,
+        "plan": account.plan,
+        "user_name": user.name,
+        "email": user.email,
+        "role": user.role,
+        "licensed": user.licensed,
+        "entitlements": {
+            "live_chat": rights.live_chat,
+            "phone": rights.phone,
+            "prioritized": rights.prioritized,
+            "queue": rights.queue,
+            "automatic_escalation": rights.automatic_escalation,
+            "tam": account.tam_name if rights.tam else None,
+        },
+    }
