@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import aiohttp
 import pytest
 import yaml
 from aiohttp import web
@@ -21,6 +22,7 @@ from handoff.db import Database, make_engine
 from handoff.migrate import upgrade
 
 SERVICE_TOKEN = "test-service-token"
+HTTP = web.AppKey("http", aiohttp.ClientSession)
 IDENTITY_SECRET = "test-identity-secret-of-32-bytes-or-more"
 DEMO = Path(__file__).resolve().parents[2] / "handoff" / "demo.yml"
 
@@ -51,7 +53,7 @@ class FakeRasa:
         sender = body["sender"]
         if "agent" in text or "mitarbeiter" in text:
             # Like the escalation action: queue through the intake, then answer with the marker.
-            async with request.app["http"].post(
+            async with request.app[HTTP].post(
                 f"{self.handoff_url}/internal/intake",
                 json={
                     "conversation_id": sender, "user_id": "u-biz-admin", "language": "en",
@@ -89,15 +91,13 @@ class FakeRasa:
         return web.json_response({"sender_id": request.match_info["sender"]})
 
     def app(self) -> web.Application:
-        import aiohttp
-
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self.webhook)
         app.router.add_post("/conversations/{sender}/tracker/events", self.tracker_events)
 
         async def http_ctx(app: web.Application):
             async with aiohttp.ClientSession() as session:
-                app["http"] = session
+                app[HTTP] = session
                 yield
 
         app.cleanup_ctx.append(http_ctx)
