@@ -26,6 +26,13 @@ def _optional_str(body: dict[str, Any], name: str, max_len: int = 10_000) -> str
     return value
 
 
+def _optional_object(body: dict[str, Any], name: str) -> dict[str, Any] | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, dict):
+        raise BadRequest(f"'{name}' must be an object", code="invalid_field")
+    return value
+
+
 def _transcript(body: dict[str, Any]) -> tuple[dict[str, Any], ...]:
     items = body.get("transcript") or []
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
@@ -46,9 +53,7 @@ def parse_escalation(body: dict[str, Any]) -> Escalation:
     prioritized = body.get("prioritized", False)
     if not isinstance(prioritized, bool):
         raise BadRequest("'prioritized' must be true or false", code="invalid_field")
-    account = body.get("account")
-    if account is not None and not isinstance(account, dict):
-        raise BadRequest("'account' must be an object", code="invalid_field")
+    account = _optional_object(body, "account")
     language = _optional_str(body, "language", 8)
     return Escalation(
         conversation_id=conversation_id,
@@ -89,6 +94,8 @@ async def create_ticket(request: web.Request) -> web.Response:
         "description": _optional_str(body, "description", 20_000),
         "language": _optional_str(body, "language", 8),
         "transcript": list(_transcript(body)),
+        "account": _optional_object(body, "account"),
+        "escalation": _optional_object(body, "escalation"),
     }
     ticket, created = await request.app[DATABASE].write(repository.store_ticket, data)
     return answer({"ticket_id": ticket["ticket_id"], "status": ticket["status"]}, status=201 if created else 200)

@@ -130,6 +130,9 @@ class Ticket(Base):
     description = Column(Text, nullable=False, default="")
     language = Column(String(8))
     transcript = Column(JSON, nullable=False, default=list)
+    # What the agent would have seen in the queue when a ticket replaced an escalation.
+    account = Column(JSON)
+    escalation = Column(JSON)
     status = Column(String(16), nullable=False, default="open")
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
 

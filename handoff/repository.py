@@ -561,6 +561,8 @@ def ticket_dict(ticket: Ticket) -> dict[str, Any]:
         "description": ticket.description,
         "language": ticket.language,
         "transcript": ticket.transcript or [],
+        "account": ticket.account,
+        "escalation": ticket.escalation,
         "created_at": iso(ticket.created_at),
     }
 
@@ -581,6 +583,8 @@ def store_ticket(session: Session, data: dict[str, Any]) -> tuple[dict[str, Any]
         transcript=[
             {**item, "text": redact(str(item.get("text") or ""))} for item in data.get("transcript") or []
         ],
+        account=data.get("account"),
+        escalation=data.get("escalation"),
     )
     session.add(ticket)
     session.flush()

@@ -26,12 +26,6 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 IDENTITY_SECRET = "test-identity-secret-of-32-bytes-or-more"
 DEMO = Path(__file__).resolve().parents[2] / "handoff" / "demo.yml"
 
-PRIORITIES = {
-    "P1": {"first_response_hours": 1, "restoration_hours": 4},
-    "P2": {"first_response_hours": 4, "restoration_hours": 8},
-    "P3": {"first_response_hours": 24, "restoration_hours": None},
-    "P4": {"first_response_hours": 24, "restoration_hours": None},
-}
 
 
 @dataclass
@@ -118,14 +112,6 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def knowledge_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "knowledge"
-    directory.mkdir()
-    (directory / "priorities.yml").write_text(yaml.safe_dump({"priorities": PRIORITIES}), encoding="utf-8")
-    return directory
-
-
-@pytest.fixture
 async def fake_rasa(aiohttp_server) -> FakeRasa:
     rasa = FakeRasa()
     rasa.server = await aiohttp_server(rasa.app())
@@ -133,14 +119,13 @@ async def fake_rasa(aiohttp_server) -> FakeRasa:
 
 
 @pytest.fixture
-def make_config(database_url: str, knowledge_dir: Path, fake_rasa: FakeRasa, tmp_path: Path) -> Callable[..., HandoffConfig]:
+def make_config(database_url: str, fake_rasa: FakeRasa, tmp_path: Path) -> Callable[..., HandoffConfig]:
     def make(**overrides: Any) -> HandoffConfig:
         env = {
             "DATABASE_URL": database_url,
             "RASA_URL": str(fake_rasa.server.make_url("")).rstrip("/"),
             "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
             "BOT_IDENTITY_SECRET": IDENTITY_SECRET,
-            "KNOWLEDGE_DIR": str(knowledge_dir),
             **overrides.pop("env", {}),
         }
         return HandoffConfig(settings=from_environment(env), **overrides)
