@@ -30,6 +30,7 @@
       close: 'Chat schließen',
       title: 'Bolt',
       subtitle: 'Virtueller Support-Assistent',
+      liveSupport: 'Live-Support',
       dialog: 'Support-Chat mit Bolt',
       log: 'Chatverlauf',
       input: 'Ihre Nachricht',
@@ -50,7 +51,7 @@
       offline: 'Offline – Ihre Nachricht wird gesendet, sobald die Verbindung steht.',
       online: 'Online',
       welcome: 'Hallo! Ich bin Bolt, der virtuelle Assistent des Supports. Fragen Sie mich nach Support-Plänen, Telefonnummern oder Prioritäten.',
-      privacy: 'Bitte keine Passwörter, Hostschlüssel oder Kartendaten teilen.',
+      privacy: 'Keine Passwörter, Hostschlüssel oder Kartendaten teilen.',
       tooLong: 'Die Nachricht ist zu lang (höchstens 4000 Zeichen).',
       newConversation: 'Neues Gespräch'
     },
@@ -60,6 +61,7 @@
       close: 'Close chat',
       title: 'Bolt',
       subtitle: 'Virtual support assistant',
+      liveSupport: 'Live support',
       dialog: 'Support chat with Bolt',
       log: 'Conversation',
       input: 'Your message',
@@ -80,7 +82,7 @@
       offline: 'Offline – your message will be sent once we are connected again.',
       online: 'Online',
       welcome: 'Hi! I am Bolt, the support team\'s virtual assistant. Ask me about support plans, phone numbers or priorities.',
-      privacy: 'Please don\'t share passwords, host keys or card numbers.',
+      privacy: 'Never share passwords, host keys or card numbers.',
       tooLong: 'That message is too long (4000 characters at most).',
       newConversation: 'New conversation'
     }
@@ -433,7 +435,7 @@
   }
 
   function renderStatus() {
-    var text = state.connected ? (state.mode === 'agent' ? t('connectedAgent')(state.agentName) : t('subtitle'))
+    var text = state.connected ? (state.mode === 'agent' ? t('liveSupport') : t('subtitle'))
       : (state.attempt > 0 ? t('reconnecting') : (state.started ? t('connecting') : t('subtitle')));
     ui.statusText.textContent = text;
     ui.root.setAttribute('data-connection', state.connected ? 'online' : (state.started ? 'offline' : 'idle'));

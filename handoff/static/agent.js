@@ -1,0 +1,870 @@
+/*
+ * Agent console (/agent): sign-in, live queue over /ws/agent, conversations in tabs.
+ *
+ * Speaks the agent API of CONTRACT.md. Pushed frames are treated as hints: the console refetches
+ * `GET /api/queue` and the open conversations, so it stays right whatever a frame carries.
+ * Every text from users, the bot or agents is rendered with textContent (see appendRichText).
+ */
+(function () {
+  'use strict';
+
+  var SESSION_KEY = 'agent-console:v1';
+  var SOUND_KEY = 'agent-console:sound';
+  var LANG_KEY = 'agent-console:lang';
+  var BACKOFF_BASE_MS = 500;
+  var BACKOFF_MAX_MS = 30000;
+  var SLA_WARN_MS = 15 * 60 * 1000;
+
+  var STRINGS = {
+    de: {
+      product: 'Bolt Support', loginTitle: 'Agent-Konsole', loginLead: 'Melden Sie sich an, um Eskalationen zu bearbeiten.',
+      username: 'Benutzername', password: 'Passwort', signIn: 'Anmelden', signOut: 'Abmelden',
+      loginFailed: 'Benutzername oder Passwort ist falsch.', loginError: 'Anmeldung nicht möglich – ist der Dienst erreichbar?',
+      sessionExpired: 'Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.',
+      consoleTitle: 'Agent-Konsole', queue: 'Warteschlange', queueEmpty: 'Niemand wartet gerade.',
+      placeholder: 'Wählen Sie ein Gespräch aus der Warteschlange.',
+      online: 'Live verbunden', connecting: 'Verbinde …', offline: 'Getrennt – neuer Versuch …',
+      soundOn: 'Ton an', soundOff: 'Ton aus',
+      prioritized: 'Priorisiert', waiting: 'wartet seit', sla: 'SLA', slaOverdue: 'SLA überschritten',
+      slaNone: 'ohne SLA', minutes: 'Min.',
+      claim: 'Übernehmen', transfer: 'An Tier 2 übergeben', resolve: 'Lösen', release: 'Zurück an Bolt',
+      reply: 'Antwort an den Kunden', replyPlaceholder: 'Antwort schreiben … (Enter sendet, Umschalt+Enter neue Zeile)',
+      send: 'Senden', closeTab: 'Tab schließen',
+      statusWaiting: 'Wartet', statusMine: 'In Bearbeitung (Sie)', statusOther: 'Von anderem Agenten übernommen',
+      statusResolved: 'Gelöst', statusReleased: 'Zurück an Bolt', statusTransferred: 'An Tier 2 übergeben', statusClosed: 'Beendet',
+      claimFirst: 'Übernehmen Sie das Gespräch, um zu antworten.',
+      claimed: 'Gespräch übernommen.', claimConflict: 'Ein anderer Agent hat dieses Gespräch bereits übernommen.',
+      transferred: 'An Tier 2 übergeben.', resolved: 'Als gelöst markiert.', released: 'Zurück an Bolt übergeben.',
+      actionFailed: 'Aktion fehlgeschlagen', notFound: 'Gespräch nicht gefunden.',
+      newEscalation: 'Neue Eskalation', newEscalations: 'Neue Eskalationen',
+      account: 'Konto', accountType: 'Kontotyp', plan: 'Support-Plan', user: 'Benutzer:in', email: 'E-Mail', role: 'Rolle',
+      licensed: 'Lizenz', yes: 'ja', no: 'nein', licensedYes: 'lizenziert', licensedNo: 'nicht lizenziert',
+      entitlements: 'Berechtigungen', summary: 'Anliegen', tam: 'Technische:r Kundenbetreuer:in', queueName: 'Queue',
+      ent_live_chat: 'Live-Chat', ent_phone: 'Telefon', ent_prioritized: 'Priorisiert', ent_automatic_escalation: 'Auto-Eskalation',
+      ent_tam: 'TAM', ent_ticket: 'Ticket',
+      from_user: 'Kunde', from_bot: 'Bolt', from_agent: 'Agent', from_system: 'System',
+      anonymous: 'Unbekannt', roles: { owner: 'Besitzer:in', admin: 'Admin', member: 'Mitglied' }
+    },
+    en: {
+      product: 'Bolt Support', loginTitle: 'Agent console', loginLead: 'Sign in to handle escalations.',
+      username: 'Username', password: 'Password', signIn: 'Sign in', signOut: 'Sign out',
+      loginFailed: 'Wrong username or password.', loginError: 'Cannot sign in – is the service reachable?',
+      sessionExpired: 'Your session has expired. Please sign in again.',
+      consoleTitle: 'Agent console', queue: 'Queue', queueEmpty: 'Nobody is waiting.',
+      placeholder: 'Pick a conversation from the queue.',
+      online: 'Live', connecting: 'Connecting …', offline: 'Disconnected – retrying …',
+      soundOn: 'Sound on', soundOff: 'Sound off',
+      prioritized: 'Prioritized', waiting: 'waiting', sla: 'SLA', slaOverdue: 'SLA overdue',
+      slaNone: 'no SLA', minutes: 'min',
+      claim: 'Claim', transfer: 'Transfer to Tier 2', resolve: 'Resolve', release: 'Hand back to Bolt',
+      reply: 'Reply to the customer', replyPlaceholder: 'Write a reply … (Enter sends, Shift+Enter new line)',
+      send: 'Send', closeTab: 'Close tab',
+      statusWaiting: 'Waiting', statusMine: 'Yours', statusOther: 'Claimed by another agent',
+      statusResolved: 'Resolved', statusReleased: 'Handed back to Bolt', statusTransferred: 'Transferred to Tier 2', statusClosed: 'Closed',
+      claimFirst: 'Claim the conversation to reply.',
+      claimed: 'Conversation claimed.', claimConflict: 'Another agent has already claimed this conversation.',
+      transferred: 'Transferred to Tier 2.', resolved: 'Marked as resolved.', released: 'Handed back to Bolt.',
+      actionFailed: 'Action failed', notFound: 'Conversation not found.',
+      newEscalation: 'New escalation', newEscalations: 'New escalations',
+      account: 'Account', accountType: 'Account type', plan: 'Support plan', user: 'User', email: 'Email', role: 'Role',
+      licensed: 'Licence', yes: 'yes', no: 'no', licensedYes: 'licensed', licensedNo: 'unlicensed',
+      entitlements: 'Entitlements', summary: 'Issue', tam: 'Technical account manager', queueName: 'Queue',
+      ent_live_chat: 'Live chat', ent_phone: 'Phone', ent_prioritized: 'Prioritized', ent_automatic_escalation: 'Auto escalation',
+      ent_tam: 'TAM', ent_ticket: 'Ticket',
+      from_user: 'Customer', from_bot: 'Bolt', from_agent: 'Agent', from_system: 'System',
+      anonymous: 'Unknown', roles: { owner: 'Owner', admin: 'Admin', member: 'Member' }
+    }
+  };
+  var PLANS = { standard: 'Standard', premier: 'Premier', premier_plus: 'Premier+' };
+  var TYPES = { basic: 'Basic', pro: 'Pro', business: 'Business', education: 'Education', enterprise: 'Enterprise', api: 'API' };
+  var WAITING = ['waiting', 'queued', 'pending', 'open'];
+  var CLOSED = { resolved: 'statusResolved', released: 'statusReleased', bot: 'statusReleased', closed: 'statusClosed' };
+
+  function pickLang() {
+    var q = new URLSearchParams(location.search).get('lang');
+    if (q === 'de' || q === 'en') return q;
+    var saved = localStorage.getItem(LANG_KEY);
+    if (saved === 'de' || saved === 'en') return saved;
+    return (navigator.language || 'de').toLowerCase().indexOf('en') === 0 ? 'en' : 'de';
+  }
+
+  var lang = pickLang();
+  function t(key) { return STRINGS[lang][key]; }
+
+  var session = loadSession();
+  var state = {
+    ws: null, connected: false, attempt: 0, reconnectTimer: null,
+    queue: [], seenIds: null, unseenEscalations: {},
+    tabs: {}, order: [], active: null,
+    queueRefresh: null, convRefresh: {},
+    audio: null, soundOn: localStorage.getItem(SOUND_KEY) !== 'off',
+    notifications: 0
+  };
+
+  /* ---------- session ---------- */
+
+  function loadSession() {
+    try { return JSON.parse(sessionStorage.getItem(SESSION_KEY)) || {}; } catch (e) { return {}; }
+  }
+  function saveSession() {
+    session.openTabs = state.order.slice();
+    session.active = state.active;
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  }
+
+  /* ---------- DOM helpers ---------- */
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  var LINK_RE = /(https?:\/\/[^\s<>"']+|mailto:[^\s<>"']+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
+  var TRAILING_PUNCTUATION = /[.,;:!?)\]}'"»]+$/;
+  /** Same rule as the widget: text nodes only; links only for http, https and mailto. */
+  function appendRichText(parent, text) {
+    var str = String(text == null ? '' : text);
+    var last = 0;
+    str.replace(LINK_RE, function (match, _g, offset) {
+      var trimmed = match.replace(TRAILING_PUNCTUATION, '');
+      var href = /^(https?:|mailto:)/i.test(trimmed) ? trimmed : 'mailto:' + trimmed;
+      var url;
+      try { url = new URL(href); } catch (e) { return match; }
+      if (['http:', 'https:', 'mailto:'].indexOf(url.protocol) === -1) return match;
+      if (offset > last) parent.appendChild(document.createTextNode(str.slice(last, offset)));
+      var a = document.createElement('a');
+      a.href = url.href;
+      a.textContent = trimmed;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      parent.appendChild(a);
+      last = offset + trimmed.length;
+      return match;
+    });
+    if (last < str.length) parent.appendChild(document.createTextNode(str.slice(last)));
+  }
+
+  function toast(message, kind) {
+    var node = el('div', 'toast toast--' + (kind || 'info'), message);
+    $('toasts').appendChild(node);
+    setTimeout(function () { node.classList.add('toast--out'); }, 4200);
+    setTimeout(function () { if (node.parentNode) node.parentNode.removeChild(node); }, 4700);
+  }
+
+  function applyI18n() {
+    document.documentElement.lang = lang;
+    var nodes = document.querySelectorAll('[data-i18n]');
+    for (var i = 0; i < nodes.length; i++) nodes[i].textContent = t(nodes[i].getAttribute('data-i18n'));
+    document.querySelector('.work-pane').setAttribute('aria-label', lang === 'en' ? 'Conversations' : 'Gespräche');
+    $('tabs').setAttribute('aria-label', lang === 'en' ? 'Open conversations' : 'Offene Gespräche');
+    renderSoundToggle();
+    renderConnection();
+    updateTitle();
+  }
+
+  /* ---------- time ---------- */
+
+  function parseTime(value) {
+    if (!value) return null;
+    var d = new Date(value);
+    return isNaN(d.getTime()) ? null : d;
+  }
+  function clock(at) {
+    var d = parseTime(at) || new Date();
+    return d.toLocaleTimeString(lang === 'en' ? 'en-GB' : 'de-DE', { hour: '2-digit', minute: '2-digit' });
+  }
+  function duration(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    var h = Math.floor(s / 3600);
+    var m = Math.floor((s % 3600) / 60);
+    var sec = s % 60;
+    function two(n) { return (n < 10 ? '0' : '') + n; }
+    return (h ? h + ':' + two(m) : m) + ':' + two(sec);
+  }
+  function slaDue(entry) {
+    var sla = entry.sla || {};
+    return parseTime(sla.first_response_due || entry.first_response_due || entry.sla_due || entry.sla_deadline);
+  }
+  function waitingSince(entry) {
+    return parseTime(entry.waiting_since || entry.queued_at || entry.enqueued_at || entry.created_at || entry.escalated_at);
+  }
+
+  /* ---------- sign-in ---------- */
+
+  function api(method, path, body) {
+    var headers = { Accept: 'application/json' };
+    if (session.token) headers.Authorization = 'Bearer ' + session.token;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    return fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
+      .then(function (r) {
+        if (r.status === 401 && path !== '/api/agents/login') { signOut(t('sessionExpired')); throw httpError(r.status); }
+        if (!r.ok) throw httpError(r.status);
+        return r.status === 204 ? {} : r.json().catch(function () { return {}; });
+      });
+  }
+  function httpError(status) { var e = new Error('HTTP ' + status); e.status = status; return e; }
+
+  function onLoginSubmit(e) {
+    e.preventDefault();
+    unlockAudio();
+    var username = $('username').value.trim();
+    var password = $('password').value;
+    var error = $('login-error');
+    error.textContent = '';
+    if (!username || !password) { error.textContent = t('loginFailed'); return; }
+    api('POST', '/api/agents/login', { username: username, password: password }).then(function (body) {
+      var agent = body.agent || {};
+      session = { token: body.token, username: username, name: agent.name || body.name || username, openTabs: [] };
+      saveSession();
+      $('password').value = '';
+      startApp();
+    }).catch(function (err) {
+      error.textContent = err.status === 401 || err.status === 403 ? t('loginFailed') : t('loginError');
+    });
+  }
+
+  function signOut(message) {
+    var token = session.token;
+    session = {};
+    sessionStorage.removeItem(SESSION_KEY);
+    if (state.ws) { var ws = state.ws; state.ws = null; try { ws.close(1000); } catch (e) { /* closed */ } }
+    clearTimeout(state.reconnectTimer);
+    state.reconnectTimer = null;
+    state.connected = false;
+    state.queue = []; state.seenIds = null; state.unseenEscalations = {};
+    state.order.slice().forEach(function (id) { closeTab(id, true); });
+    $('app').hidden = true;
+    $('login-view').hidden = false;
+    $('login-error').textContent = message && token ? message : '';
+    updateTitle();
+    $('username').focus();
+  }
+
+  function startApp() {
+    $('login-view').hidden = true;
+    $('app').hidden = false;
+    $('agent-name').textContent = session.name || session.username || '';
+    connect();
+    refreshQueue();
+    (session.openTabs || []).forEach(function (id) { openTab(id, false); });
+    if (session.active && state.tabs[session.active]) activate(session.active);
+  }
+
+  /* ---------- sound + title ---------- */
+
+  function unlockAudio() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!state.audio && Ctx) { try { state.audio = new Ctx(); } catch (e) { state.audio = null; } }
+    if (state.audio && state.audio.state === 'suspended') state.audio.resume();
+  }
+
+  function beep() {
+    if (!state.soundOn || !state.audio) return;
+    var ctx = state.audio;
+    [0, 0.18].forEach(function (offset, i) {
+      var osc = ctx.createOscillator();
+      var gain = ctx.createGain();
+      osc.type = 'sine';
+      osc.frequency.value = i ? 1320 : 880;
+      var start = ctx.currentTime + offset;
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.25, start + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.16);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(start);
+      osc.stop(start + 0.17);
+    });
+  }
+
+  function renderSoundToggle() {
+    var btn = $('sound-toggle');
+    btn.setAttribute('aria-pressed', String(state.soundOn));
+    btn.setAttribute('aria-label', state.soundOn ? t('soundOn') : t('soundOff'));
+    btn.title = btn.getAttribute('aria-label');
+  }
+
+  function updateTitle() {
+    var n = Object.keys(state.unseenEscalations).length;
+    var base = t('consoleTitle') + ' – Bolt';
+    document.title = n ? '(' + n + ') ' + (n === 1 ? t('newEscalation') : t('newEscalations')) + ' · ' + base : base;
+  }
+
+  function notifyEscalations(ids) {
+    ids.forEach(function (id) { state.unseenEscalations[id] = true; });
+    state.notifications += ids.length;
+    document.body.setAttribute('data-notifications', String(state.notifications));
+    updateTitle();
+    beep();
+    var entry = state.queue.filter(function (e) { return e.id === ids[0]; })[0];
+    var who = entry ? (accountOf(entry).user_name || accountOf(entry).name || entry.id) : ids[0];
+    toast((ids.length === 1 ? t('newEscalation') : t('newEscalations')) + ': ' + who, 'alert');
+  }
+
+  function markSeen(id) {
+    if (state.unseenEscalations[id]) { delete state.unseenEscalations[id]; updateTitle(); }
+  }
+
+  /* ---------- websocket ---------- */
+
+  function socketUrl() {
+    return (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + '/ws/agent';
+  }
+
+  function connect() {
+    state.reconnectTimer = null;
+    if (!session.token) return;
+    var ws;
+    try { ws = new WebSocket(socketUrl()); } catch (e) { scheduleReconnect(); return; }
+    state.ws = ws;
+    renderConnection();
+    ws.addEventListener('open', function () {
+      ws.send(JSON.stringify({ type: 'auth', token: session.token }));
+      state.connected = true;
+      state.attempt = 0;
+      renderConnection();
+      // Whatever happened while we were away: the queue and open conversations are refetched.
+      refreshQueue();
+      state.order.forEach(function (id) { refreshConversation(id); });
+    });
+    ws.addEventListener('message', function (event) {
+      if (ws !== state.ws) return;
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      if (frame && typeof frame === 'object') onFrame(frame);
+    });
+    ws.addEventListener('close', function (event) {
+      if (ws !== state.ws) return;
+      state.ws = null;
+      state.connected = false;
+      renderConnection();
+      if (event.code === 4401 || event.code === 4001 || event.code === 4003 || event.code === 1008) {
+        signOut(t('sessionExpired'));
+        return;
+      }
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    if (state.reconnectTimer || !session.token) return;
+    state.attempt += 1;
+    var delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * Math.pow(2, state.attempt - 1));
+    state.reconnectTimer = setTimeout(connect, delay / 2 + Math.random() * delay / 2);
+  }
+
+  function renderConnection() {
+    var pill = $('connection');
+    var key = state.connected ? 'online' : (state.attempt ? 'offline' : 'connecting');
+    pill.setAttribute('data-state', key);
+    pill.textContent = t(key);
+  }
+
+  function conversationIdOf(frame) {
+    if (frame.conversation_id) return frame.conversation_id;
+    if (frame.conversation && typeof frame.conversation === 'object') return frame.conversation.id || frame.conversation.conversation_id;
+    return null;
+  }
+
+  function onFrame(frame) {
+    if (frame.type === 'error' && /auth/i.test(String(frame.code || ''))) { signOut(t('sessionExpired')); return; }
+    if (Array.isArray(frame.queue)) { setQueue(frame.queue); }
+    var id = conversationIdOf(frame);
+    if (id && state.tabs[id]) {
+      if (state.active !== id && frame.from === 'user') state.tabs[id].tab.classList.add('tab--unread');
+      scheduleConversationRefresh(id);
+    }
+    scheduleQueueRefresh();
+  }
+
+  /* ---------- queue ---------- */
+
+  function scheduleQueueRefresh() {
+    clearTimeout(state.queueRefresh);
+    state.queueRefresh = setTimeout(refreshQueue, 120);
+  }
+
+  function refreshQueue() {
+    if (!session.token) return Promise.resolve();
+    return api('GET', '/api/queue').then(function (body) {
+      setQueue(Array.isArray(body) ? body : (body.queue || body.items || body.conversations || []));
+    }).catch(function () { /* the next push or reconnect refreshes again */ });
+  }
+
+  function entryId(e) { return e.id || e.conversation_id; }
+
+  function setQueue(list) {
+    var entries = list.map(function (e) { var copy = Object.assign({}, e); copy.id = entryId(e); return copy; });
+    var ids = entries.map(function (e) { return e.id; });
+    var fresh = [];
+    if (state.seenIds) ids.forEach(function (id) { if (!state.seenIds[id]) fresh.push(id); });
+    state.seenIds = state.seenIds || {};
+    ids.forEach(function (id) { state.seenIds[id] = true; });
+    Object.keys(state.unseenEscalations).forEach(function (id) { if (ids.indexOf(id) === -1) delete state.unseenEscalations[id]; });
+    state.queue = entries;
+    renderQueue();
+    if (fresh.length) notifyEscalations(fresh);
+    else updateTitle();
+  }
+
+  function accountOf(entry) { return entry.account || {}; }
+
+  function priorityBadge(priority) {
+    var p = String(priority || '–').toUpperCase();
+    var badge = el('span', 'prio prio-' + p.toLowerCase(), p);
+    return badge;
+  }
+
+  function renderQueue() {
+    var list = $('queue');
+    clear(list);
+    $('queue-count').textContent = String(state.queue.length);
+    $('queue-empty').hidden = state.queue.length > 0;
+    state.queue.forEach(function (entry) {
+      var account = accountOf(entry);
+      var li = el('li', 'q-item');
+      li.setAttribute('data-conversation-id', entry.id);
+      if (state.unseenEscalations[entry.id]) li.classList.add('q-item--new');
+      if (state.active === entry.id) li.classList.add('q-item--active');
+      var btn = el('button', 'q-open');
+      btn.type = 'button';
+      btn.addEventListener('click', function () { markSeen(entry.id); openTab(entry.id, true); });
+
+      var top = el('div', 'q-top');
+      top.appendChild(priorityBadge(entry.priority));
+      if (entry.prioritized) top.appendChild(el('span', 'badge badge-prioritized', '★ ' + t('prioritized')));
+      if (entry.queue) top.appendChild(el('span', 'badge badge-queue', String(entry.queue).replace('tier', 'Tier ')));
+      var sla = el('span', 'q-sla');
+      sla.setAttribute('data-sla-for', entry.id);
+      top.appendChild(sla);
+      btn.appendChild(top);
+
+      var name = el('div', 'q-name', account.user_name || account.name || t('anonymous'));
+      btn.appendChild(name);
+      var sub = el('div', 'q-account');
+      sub.appendChild(el('span', 'q-account-name', account.name || ''));
+      if (account.plan) sub.appendChild(el('span', 'chip', PLANS[account.plan] || account.plan));
+      if (account.type) sub.appendChild(el('span', 'chip chip-muted', TYPES[account.type] || account.type));
+      btn.appendChild(sub);
+      var summary = entry.summary || entry.last_message || '';
+      if (summary) btn.appendChild(el('p', 'q-summary', summary));
+      li.appendChild(btn);
+      list.appendChild(li);
+    });
+    tickClocks();
+  }
+
+  function slaText(entry, now) {
+    var due = slaDue(entry);
+    if (due) {
+      var left = due.getTime() - now;
+      return { text: left >= 0 ? t('sla') + ' ' + duration(left) : t('slaOverdue') + ' ' + duration(-left),
+        level: left < 0 ? 'overdue' : (left < SLA_WARN_MS ? 'warn' : 'ok') };
+    }
+    var since = waitingSince(entry);
+    if (since) return { text: t('waiting') + ' ' + duration(now - since.getTime()), level: 'none' };
+    return { text: t('slaNone'), level: 'none' };
+  }
+
+  function tickClocks() {
+    var now = Date.now();
+    var nodes = document.querySelectorAll('[data-sla-for]');
+    for (var i = 0; i < nodes.length; i++) {
+      var id = nodes[i].getAttribute('data-sla-for');
+      var entry = state.queue.filter(function (e) { return e.id === id; })[0] || (state.tabs[id] && state.tabs[id].data);
+      if (!entry) continue;
+      var s = slaText(entry, now);
+      nodes[i].textContent = s.text;
+      nodes[i].setAttribute('data-level', s.level);
+    }
+  }
+
+  /* ---------- tabs ---------- */
+
+  function openTab(id, focus) {
+    if (!state.tabs[id]) {
+      var tab = el('div', 'tab');
+      var tabBtn = el('button', 'tab-btn');
+      tabBtn.type = 'button';
+      tabBtn.id = 'tab-' + id;
+      tabBtn.setAttribute('role', 'tab');
+      tabBtn.setAttribute('aria-controls', 'pane-' + id);
+      tabBtn.setAttribute('aria-selected', 'false');
+      var tabPrio = el('span', 'tab-prio');
+      var tabLabel = el('span', 'tab-label', id.slice(0, 8));
+      tabBtn.appendChild(tabPrio);
+      tabBtn.appendChild(tabLabel);
+      tabBtn.addEventListener('click', function () { activate(id); });
+      tabBtn.addEventListener('keydown', onTabKey);
+      var x = el('button', 'tab-close', '×');
+      x.type = 'button';
+      x.setAttribute('aria-label', t('closeTab'));
+      x.addEventListener('click', function () { closeTab(id); });
+      tab.appendChild(tabBtn);
+      tab.appendChild(x);
+      $('tabs').appendChild(tab);
+
+      var pane = buildPane(id);
+      $('panes').appendChild(pane.root);
+      state.tabs[id] = { tab: tab, tabBtn: tabBtn, tabPrio: tabPrio, tabLabel: tabLabel, pane: pane, data: null };
+      state.order.push(id);
+      refreshConversation(id);
+    }
+    if (focus !== false) activate(id);
+    saveSession();
+  }
+
+  function onTabKey(e) {
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+    var i = state.order.indexOf(state.active);
+    var next = state.order[(i + (e.key === 'ArrowRight' ? 1 : state.order.length - 1)) % state.order.length];
+    activate(next);
+    state.tabs[next].tabBtn.focus();
+  }
+
+  function activate(id) {
+    state.active = id;
+    state.order.forEach(function (other) {
+      var entry = state.tabs[other];
+      var on = other === id;
+      entry.tabBtn.setAttribute('aria-selected', String(on));
+      entry.tabBtn.tabIndex = on ? 0 : -1;
+      entry.tab.classList.toggle('tab--active', on);
+      entry.pane.root.hidden = !on;
+      if (on) entry.tab.classList.remove('tab--unread');
+    });
+    $('placeholder').hidden = state.order.length > 0;
+    markSeen(id);
+    renderQueue();
+    saveSession();
+    var t0 = state.tabs[id];
+    if (t0) t0.pane.transcript.scrollTop = t0.pane.transcript.scrollHeight;
+  }
+
+  function closeTab(id, silent) {
+    var entry = state.tabs[id];
+    if (!entry) return;
+    entry.tab.parentNode.removeChild(entry.tab);
+    entry.pane.root.parentNode.removeChild(entry.pane.root);
+    delete state.tabs[id];
+    state.order.splice(state.order.indexOf(id), 1);
+    if (state.active === id) {
+      state.active = null;
+      if (state.order.length) activate(state.order[state.order.length - 1]);
+    }
+    $('placeholder').hidden = state.order.length > 0;
+    if (!silent) { saveSession(); renderQueue(); }
+  }
+
+  /* ---------- a conversation ---------- */
+
+  function buildPane(id) {
+    var root = el('section', 'conv');
+    root.id = 'pane-' + id;
+    root.setAttribute('role', 'tabpanel');
+    root.setAttribute('aria-labelledby', 'tab-' + id);
+    root.setAttribute('data-conversation-id', id);
+    root.hidden = true;
+
+    var main = el('div', 'conv-main');
+    var head = el('header', 'conv-head');
+    var titleBox = el('div', 'conv-titlebox');
+    var title = el('h2', 'conv-title', id);
+    var meta = el('div', 'conv-meta');
+    titleBox.appendChild(title);
+    titleBox.appendChild(meta);
+    var actions = el('div', 'conv-actions');
+    head.appendChild(titleBox);
+    head.appendChild(actions);
+
+    var transcript = el('ol', 'transcript');
+    transcript.setAttribute('role', 'log');
+    transcript.setAttribute('aria-live', 'polite');
+    transcript.setAttribute('aria-label', 'Transcript');
+    transcript.tabIndex = 0;
+
+    var form = el('form', 'reply');
+    var label = el('label', 'sr-only', t('reply'));
+    label.htmlFor = 'reply-' + id;
+    var input = el('textarea', 'reply-input');
+    input.id = 'reply-' + id;
+    input.rows = 2;
+    input.maxLength = 4000;
+    input.placeholder = t('replyPlaceholder');
+    var send = el('button', 'btn btn-primary', t('send'));
+    send.type = 'submit';
+    var hint = el('p', 'reply-hint', t('claimFirst'));
+    form.appendChild(label);
+    form.appendChild(input);
+    form.appendChild(send);
+    input.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendReply(id); }
+    });
+    form.addEventListener('submit', function (e) { e.preventDefault(); sendReply(id); });
+
+    main.appendChild(head);
+    main.appendChild(transcript);
+    main.appendChild(hint);
+    main.appendChild(form);
+
+    var card = el('aside', 'account-card');
+    root.appendChild(main);
+    root.appendChild(card);
+    return { root: root, title: title, meta: meta, actions: actions, transcript: transcript, form: form,
+      input: input, send: send, hint: hint, card: card };
+  }
+
+  function scheduleConversationRefresh(id) {
+    clearTimeout(state.convRefresh[id]);
+    state.convRefresh[id] = setTimeout(function () { refreshConversation(id); }, 80);
+  }
+
+  function refreshConversation(id) {
+    return api('GET', '/api/conversations/' + encodeURIComponent(id)).then(function (data) {
+      if (state.tabs[id]) renderConversation(id, data);
+    }).catch(function (err) {
+      if (err.status === 404 && state.tabs[id]) { toast(t('notFound'), 'error'); closeTab(id); }
+    });
+  }
+
+  function isMine(data) {
+    var claimedBy = data.agent || data.assigned_to || data.claimed_by || data.agent_username;
+    if (claimedBy && typeof claimedBy === 'object') claimedBy = claimedBy.username || claimedBy.name;
+    if (claimedBy) return claimedBy === session.username || claimedBy === session.name;
+    return (session.claimed || []).indexOf(data.id) !== -1;
+  }
+
+  function phaseOf(data) {
+    var status = String(data.status || '').toLowerCase();
+    if (WAITING.indexOf(status) !== -1) return 'waiting';
+    if (CLOSED[status]) return 'closed';
+    return isMine(data) ? 'mine' : 'other';
+  }
+
+  function renderConversation(id, data) {
+    var entry = state.tabs[id];
+    var pane = entry.pane;
+    data.id = data.id || id;
+    entry.data = data;
+    var account = accountOf(data);
+    var phase = phaseOf(data);
+    var status = String(data.status || '').toLowerCase();
+
+    var who = account.user_name || account.name || t('anonymous');
+    entry.tabLabel.textContent = who;
+    entry.tabPrio.textContent = data.priority || '';
+    entry.tabPrio.className = 'tab-prio prio-' + String(data.priority || '').toLowerCase();
+    pane.title.textContent = who + (account.name && account.user_name ? ' · ' + account.name : '');
+
+    clear(pane.meta);
+    pane.meta.appendChild(priorityBadge(data.priority));
+    if (data.prioritized) pane.meta.appendChild(el('span', 'badge badge-prioritized', '★ ' + t('prioritized')));
+    if (data.queue) pane.meta.appendChild(el('span', 'badge badge-queue', String(data.queue).replace('tier', 'Tier ')));
+    var statusKey = phase === 'waiting' ? 'statusWaiting' : phase === 'mine' ? 'statusMine' : phase === 'other' ? 'statusOther' : CLOSED[status];
+    pane.meta.appendChild(el('span', 'status status-' + phase, t(statusKey)));
+    if (phase === 'waiting') {
+      var sla = el('span', 'q-sla');
+      sla.setAttribute('data-sla-for', id);
+      pane.meta.appendChild(sla);
+    }
+
+    clear(pane.actions);
+    function action(label, kind, handler) {
+      var b = el('button', 'btn ' + kind, label);
+      b.type = 'button';
+      b.setAttribute('data-action', handler.name || '');
+      b.addEventListener('click', function () { b.disabled = true; handler(id).then(function () { b.disabled = false; }); });
+      pane.actions.appendChild(b);
+      return b;
+    }
+    if (phase === 'waiting') action(t('claim'), 'btn-primary', claim);
+    if (phase === 'mine') {
+      if (String(data.queue) !== 'tier2') action(t('transfer'), 'btn-secondary', transfer);
+      action(t('release'), 'btn-secondary', release);
+      action(t('resolve'), 'btn-success', resolve);
+    }
+
+    var canReply = phase === 'mine';
+    pane.input.disabled = !canReply;
+    pane.send.disabled = !canReply;
+    pane.hint.hidden = canReply || phase !== 'waiting';
+    pane.form.hidden = phase === 'closed';
+
+    renderTranscript(pane.transcript, data.transcript || []);
+    renderAccountCard(pane.card, data);
+    tickClocks();
+  }
+
+  function renderTranscript(list, messages) {
+    // Follow new messages unless the agent scrolled up to read.
+    var atBottom = !list.firstChild || list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    clear(list);
+    messages.forEach(function (m) {
+      var from = ['user', 'bot', 'agent', 'system'].indexOf(m.from) === -1 ? 'system' : m.from;
+      var li = el('li', 'msg msg--' + from);
+      li.setAttribute('data-from', from);
+      if (from !== 'system') {
+        var meta = el('div', 'msg-meta');
+        meta.appendChild(el('span', 'msg-from', from === 'agent' && (m.agent_name || m.agent) ? String(m.agent_name || m.agent) : t('from_' + from)));
+        meta.appendChild(el('time', 'msg-time', clock(m.at)));
+        li.appendChild(meta);
+      }
+      var bubble = el('p', 'msg-text');
+      appendRichText(bubble, m.text);
+      li.appendChild(bubble);
+      list.appendChild(li);
+    });
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  function row(dl, label, value) {
+    if (value == null || value === '') return;
+    dl.appendChild(el('dt', null, label));
+    var dd = el('dd');
+    if (value instanceof Node) dd.appendChild(value); else appendRichText(dd, String(value));
+    dl.appendChild(dd);
+  }
+
+  function renderAccountCard(card, data) {
+    clear(card);
+    var a = accountOf(data);
+    card.appendChild(el('h3', 'card-title', t('account')));
+    var dl = el('dl', 'card-dl');
+    row(dl, t('account'), a.name || t('anonymous'));
+    row(dl, t('accountType'), a.type ? (TYPES[a.type] || a.type) : null);
+    row(dl, t('plan'), a.plan ? (PLANS[a.plan] || a.plan) : null);
+    row(dl, t('user'), a.user_name);
+    row(dl, t('email'), a.email);
+    row(dl, t('role'), a.role ? (t('roles')[a.role] || a.role) : null);
+    if (a.licensed != null) row(dl, t('licensed'), a.licensed ? t('licensedYes') : t('licensedNo'));
+    row(dl, t('queueName'), data.queue ? String(data.queue).replace('tier', 'Tier ') : null);
+    card.appendChild(dl);
+
+    var ent = a.entitlements;
+    if (ent && typeof ent === 'object') {
+      card.appendChild(el('h3', 'card-title', t('entitlements')));
+      var chips = el('ul', 'ent-list');
+      Object.keys(ent).forEach(function (key) {
+        var value = ent[key];
+        if (key === 'queue') return;
+        var on = !!value && value !== 'none';
+        var label = STRINGS[lang]['ent_' + key] || key.replace(/_/g, ' ');
+        var chip = el('li', 'ent ' + (on ? 'ent-on' : 'ent-off'));
+        chip.appendChild(el('span', 'ent-mark', on ? '✓' : '–'));
+        chip.appendChild(el('span', null, label));
+        chips.appendChild(chip);
+      });
+      card.appendChild(chips);
+      if (ent.tam && typeof ent.tam === 'object') {
+        var tamDl = el('dl', 'card-dl');
+        row(tamDl, t('tam'), [ent.tam.name, ent.tam.email].filter(Boolean).join(' · '));
+        card.appendChild(tamDl);
+      }
+    }
+    if (data.summary) {
+      card.appendChild(el('h3', 'card-title', t('summary')));
+      var p = el('p', 'card-summary');
+      appendRichText(p, data.summary);
+      card.appendChild(p);
+    }
+  }
+
+  /* ---------- actions ---------- */
+
+  function remember(id, mine) {
+    var claimed = (session.claimed || []).filter(function (x) { return x !== id; });
+    if (mine) claimed.push(id);
+    session.claimed = claimed;
+    saveSession();
+  }
+
+  function post(id, verb, body) {
+    return api('POST', '/api/conversations/' + encodeURIComponent(id) + '/' + verb, body === undefined ? {} : body);
+  }
+
+  function claim(id) {
+    return post(id, 'claim').then(function () {
+      remember(id, true);
+      toast(t('claimed'), 'ok');
+      markSeen(id);
+      var pane = state.tabs[id] && state.tabs[id].pane;
+      return refreshConversation(id).then(function () { if (pane) pane.input.focus(); });
+    }).catch(function (err) {
+      toast(err.status === 409 ? t('claimConflict') : t('actionFailed') + ' (' + (err.status || '–') + ')', 'error');
+      return refreshConversation(id);
+    }).then(scheduleQueueRefresh);
+  }
+
+  function simple(verb, body, doneKey) {
+    return function (id) {
+      return post(id, verb, body).then(function () {
+        remember(id, false);
+        toast(t(doneKey), 'ok');
+      }).catch(function (err) {
+        toast(t('actionFailed') + ' (' + (err.status || '–') + ')', 'error');
+      }).then(function () { scheduleQueueRefresh(); return refreshConversation(id); });
+    };
+  }
+  var transfer = simple('transfer', { queue: 'tier2' }, 'transferred');
+  var resolve = simple('resolve', undefined, 'resolved');
+  var release = simple('release', undefined, 'released');
+  // Named for the data-action attribute (handy for tests and styling).
+  Object.defineProperty(claim, 'name', { value: 'claim' });
+  Object.defineProperty(transfer, 'name', { value: 'transfer' });
+  Object.defineProperty(resolve, 'name', { value: 'resolve' });
+  Object.defineProperty(release, 'name', { value: 'release' });
+
+  function sendReply(id) {
+    var entry = state.tabs[id];
+    if (!entry) return;
+    var input = entry.pane.input;
+    var text = input.value.trim();
+    if (!text || input.disabled) return;
+    input.value = '';
+    var pending = el('li', 'msg msg--agent msg--pending');
+    var meta = el('div', 'msg-meta');
+    meta.appendChild(el('span', 'msg-from', session.name || t('from_agent')));
+    meta.appendChild(el('time', 'msg-time', clock()));
+    pending.appendChild(meta);
+    var bubble = el('p', 'msg-text');
+    appendRichText(bubble, text);
+    pending.appendChild(bubble);
+    entry.pane.transcript.appendChild(pending);
+    entry.pane.transcript.scrollTop = entry.pane.transcript.scrollHeight;
+    post(id, 'messages', { text: text }).catch(function (err) {
+      input.value = text;
+      toast(t('actionFailed') + ' (' + (err.status || '–') + ')', 'error');
+    }).then(function () { return refreshConversation(id); });
+  }
+
+  /* ---------- start ---------- */
+
+  document.addEventListener('DOMContentLoaded', function () {
+    applyI18n();
+    $('login-form').addEventListener('submit', onLoginSubmit);
+    $('logout').addEventListener('click', function () { signOut(); });
+    $('sound-toggle').addEventListener('click', function () {
+      state.soundOn = !state.soundOn;
+      localStorage.setItem(SOUND_KEY, state.soundOn ? 'on' : 'off');
+      unlockAudio();
+      renderSoundToggle();
+    });
+    var langButtons = document.querySelectorAll('[data-set-lang]');
+    for (var i = 0; i < langButtons.length; i++) {
+      langButtons[i].addEventListener('click', function (e) {
+        lang = e.currentTarget.getAttribute('data-set-lang');
+        localStorage.setItem(LANG_KEY, lang);
+        applyI18n();
+      });
+    }
+    // Browsers only allow sound after a gesture; any click in the console unlocks it.
+    document.addEventListener('pointerdown', unlockAudio, { once: true });
+    window.addEventListener('online', function () { if (!state.connected && session.token) { clearTimeout(state.reconnectTimer); state.reconnectTimer = null; connect(); } });
+    setInterval(tickClocks, 1000);
+    window.BoltConsole = { get notifications() { return state.notifications; } };
+    if (session.token) startApp(); else $('username').focus();
+  });
+})();
