@@ -13,10 +13,8 @@ Problem reports are triaged to P1–P4 (`bot.triage`) into the slots `problem` a
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -35,7 +33,7 @@ from actions.context import (
 )
 from bot.messages import render
 from bot.redaction import redact
-from bot.settings import get_settings
+from bot.knowledge import load_knowledge
 from bot.triage import triage
 
 logger = logging.getLogger(__name__)
@@ -57,20 +55,9 @@ OFFER_PAYLOADS = {
 
 # --- facts from knowledge/priorities.yml -----------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _priority_levels() -> dict[str, Any]:
-    path = get_settings().knowledge_dir / "priorities.yml"
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("levels") or {}
-
-
 def priority_summary(level: str, lang: str) -> str:
-    summary = (_priority_levels().get(level) or {}).get("summary") or {}
-    return str(summary.get(lang) or summary.get("de") or "").strip()
-
-
-def first_response_hours(level: str) -> int | None:
-    hours = (_priority_levels().get(level) or {}).get("first_response_hours")
-    return int(hours) if hours is not None else None
+    priority = load_knowledge().priorities.get(level)
+    return priority.summary.get(lang).strip() if priority else ""
 
 
 # --- the escalation decision -----------------------------------------------------------------
@@ -94,12 +81,11 @@ def priority_buttons(lang: str) -> list[dict[str, str]]:
 def _prioritized_note(prioritized: bool, priority: str, lang: str) -> str:
     if not prioritized:
         return ""
-    hours = first_response_hours(priority)
-    if hours is None:
+    level = load_knowledge().priorities.get(priority)
+    if level is None:
         return ""
-    if hours == 1:
-        return render("escalation_prioritized_note_one_hour", lang)
-    return render("escalation_prioritized_note", lang, hours=hours)
+    # The catalog trims its texts, so the separating space is added here.
+    return " " + render("escalation_prioritized_note", lang, first_response=level.first_response.text(lang))
 
 
 def intake_payload(tracker: Tracker, context: UserContext, problem: str, priority: str) -> dict[str, Any]:
@@ -195,7 +181,7 @@ def problem_from_history(tracker: Tracker) -> str | None:
         text = str(event.get("text") or "")
         if not text or text.startswith("/"):
             continue
-        if _intent(event) == "report_problem" or triage(text).matched:
+        if _intent(event) == "report_problem" or not triage(text).is_default:
             return redact(text)
     return None
 

@@ -124,7 +124,7 @@ def _passwords(text: str) -> list[Secret]:
         if match.group("quoted"):
             found.append(Secret(PASSWORD, match.start("quoted"), match.end("quoted")))
             continue
-        value = match.group("value").rstrip(".,;!?)")
+        value = match.group("value").rstrip(".,;:)")
         if value and value.lower() not in _NOT_A_PASSWORD:
             found.append(Secret(PASSWORD, match.start("value"), match.start("value") + len(value)))
     for match in _PASSWORD_BARE.finditer(text):
