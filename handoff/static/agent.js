@@ -218,7 +218,8 @@
     if (!username || !password) { error.textContent = t('loginFailed'); return; }
     api('POST', '/api/agents/login', { username: username, password: password }).then(function (body) {
       var agent = body.agent || {};
-      session = { token: body.token, username: username, name: agent.name || body.name || username, openTabs: [] };
+      session = { token: body.token, username: agent.username || username, name: agent.name || username,
+        tiers: Array.isArray(agent.tiers) ? agent.tiers : null, openTabs: [] };
       saveSession();
       $('password').value = '';
       startApp();
@@ -637,9 +638,13 @@
     return (session.claimed || []).indexOf(data.id) !== -1;
   }
 
+  function canHandle(queue) {
+    return !queue || !session.tiers || session.tiers.indexOf(queue) !== -1;
+  }
+
   function phaseOf(data) {
     var status = String(data.status || '').toLowerCase();
-    if (WAITING.indexOf(status) !== -1) return 'waiting';
+    if (WAITING.indexOf(status) !== -1) return canHandle(data.queue) ? 'waiting' : 'elsewhere';
     if (CLOSED[status]) return 'closed';
     return isMine(data) ? 'mine' : 'other';
   }
@@ -663,7 +668,7 @@
     pane.meta.appendChild(priorityBadge(data.priority));
     if (data.prioritized) pane.meta.appendChild(el('span', 'badge badge-prioritized', '★ ' + t('prioritized')));
     if (data.queue) pane.meta.appendChild(el('span', 'badge badge-queue', String(data.queue).replace('tier', 'Tier ')));
-    var statusKey = phase === 'waiting' ? 'statusWaiting' : phase === 'mine' ? 'statusMine' : phase === 'other' ? 'statusOther' : CLOSED[status];
+    var statusKey = { waiting: 'statusWaiting', mine: 'statusMine', other: 'statusOther', elsewhere: 'statusTransferred' }[phase] || CLOSED[status] || 'statusClosed';
     pane.meta.appendChild(el('span', 'status status-' + phase, t(statusKey)));
     if (phase === 'waiting') {
       var sla = el('span', 'q-sla');
@@ -691,7 +696,7 @@
     pane.input.disabled = !canReply;
     pane.send.disabled = !canReply;
     pane.hint.hidden = canReply || phase !== 'waiting';
-    pane.form.hidden = phase === 'closed';
+    pane.form.hidden = phase === 'closed' || phase === 'elsewhere';
 
     renderTranscript(pane.transcript, data.transcript || []);
     renderAccountCard(pane.card, data);
@@ -708,7 +713,8 @@
       li.setAttribute('data-from', from);
       if (from !== 'system') {
         var meta = el('div', 'msg-meta');
-        meta.appendChild(el('span', 'msg-from', from === 'agent' && (m.agent_name || m.agent) ? String(m.agent_name || m.agent) : t('from_' + from)));
+        var agentName = m.agent === session.username ? session.name : (m.agent_name || m.agent);
+        meta.appendChild(el('span', 'msg-from', from === 'agent' && agentName ? String(agentName) : t('from_' + from)));
         meta.appendChild(el('time', 'msg-time', clock(m.at)));
         li.appendChild(meta);
       }

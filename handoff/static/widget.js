@@ -589,6 +589,7 @@
       case 'message': return onMessage(frame);
       case 'history': return onHistory(frame);
       case 'handoff': return onHandoff(frame);
+      case 'mode': return onModeChange(frame);
       case 'typing': return showTyping(frame.from === 'agent' ? 'agent' : 'bot');
       case 'error': return onError(frame);
       default: return undefined; // the project may add types; unknown ones are ignored
@@ -614,6 +615,7 @@
     ui.root.setAttribute('data-conversation-id', state.conversationId || '');
     saveStored();
     if (Array.isArray(frame.history)) onHistory({ messages: frame.history });
+    if (frame.mode || frame.status) onModeChange(frame);
     renderStatus();
     flushOutbox();
   }
@@ -630,23 +632,49 @@
   }
 
   function onHistory(frame) {
+    // Replayed messages are shown as they were; the current mode comes from `welcome`.
     (frame.messages || []).forEach(function (m) {
-      renderMessage(m.from, m.text, { at: m.at, name: m.agent_name || m.name });
+      renderMessage(m.from, m.text, { at: m.at, name: agentNameOf(m) });
     });
+    state.replayUntil = 0;
+  }
+
+  function agentNameOf(frame) {
+    var a = frame.agent_name || frame.agent || frame.name;
+    if (a && typeof a === 'object') a = a.name || a.username;
+    return a ? String(a) : null;
+  }
+
+  /** The service says who answers now: `mode` bot|agent, `status` waiting|claimed|bot|resolved. */
+  function onModeChange(frame) {
+    var status = frame.status;
+    var name = agentNameOf(frame);
+    if (status === 'waiting') {
+      if (state.mode !== 'queued') { state.position = null; state.waitMinutes = null; }
+      state.mode = 'queued';
+      renderBanner();
+      renderStatus();
+      hideTyping();
+    } else if (status === 'claimed' || (frame.mode === 'agent' && status !== 'waiting')) {
+      if (name) state.agentName = name;
+      setMode('agent');
+    } else if (frame.mode === 'bot' || status === 'bot' || status === 'resolved') {
+      setMode('bot');
+    }
   }
 
   function onMessage(frame) {
     var replay = frame.history === true || Date.now() < state.replayUntil;
     var from = frame.from;
     if (from === 'agent') {
-      if (frame.agent_name || frame.name) state.agentName = frame.agent_name || frame.name;
+      if (agentNameOf(frame)) state.agentName = agentNameOf(frame);
       if (!replay || state.mode === 'queued') setMode('agent');
     } else if (from === 'bot' && state.mode === 'agent' && !replay) {
       setMode('bot'); // the agent handed the conversation back
     }
     if (from !== 'user') hideTyping();
     var buttons = Array.isArray(frame.buttons) ? frame.buttons : null;
-    renderMessage(from, frame.text, { at: frame.at, buttons: replay ? null : buttons, name: frame.agent_name || frame.name });
+    renderMessage(from, frame.text, { at: frame.at, buttons: replay ? null : buttons, name: agentNameOf(frame) });
     if (frame.custom && frame.custom.handoff) onHandoff(frame.custom.handoff);
     if (!replay && !state.open && from !== 'user') {
       state.unread += 1;
@@ -661,7 +689,7 @@
       state.waitMinutes = typeof h.estimated_wait_minutes === 'number' ? h.estimated_wait_minutes : null;
       setMode('queued');
     } else if (status === 'assigned' || status === 'claimed' || status === 'connected' || status === 'active') {
-      if (h.agent_name || h.agent) state.agentName = String(h.agent_name || (h.agent && h.agent.name) || h.agent);
+      if (agentNameOf(h)) state.agentName = agentNameOf(h);
       setMode('agent');
     } else {
       // not_eligible, login_required, unavailable, released, resolved, …: the bot has the conversation
