@@ -145,6 +145,12 @@ def _flush_soon(client: HandoffClient) -> None:
     task.add_done_callback(_background.discard)
 
 
+async def wait_for_background() -> None:
+    """Let the outbox flushes started by earlier calls finish (tests, shutdown)."""
+    while _background:
+        await asyncio.gather(*list(_background), return_exceptions=True)
+
+
 async def queue_or_ticket(intake: dict[str, Any], client: HandoffClient | None = None) -> QueueResult:
     """Queue the conversation, or persist it as a ticket when the service is unreachable."""
     client = client or get_client()

@@ -1,0 +1,174 @@
+"""Actions run against tracker JSON fixtures (`trackers/`), the real domain, a real SQLite
+database per test and a real aiohttp server standing in for the live-agent service's intake."""
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.api import handoff
+from bot.accounts.db import dispose_engines, session_scope
+from bot.accounts.migrations import upgrade
+from bot.accounts.seed import seed
+from bot.identity import mint_token
+from bot.settings import get_settings
+
+TRACKERS = Path(__file__).resolve().parent / "trackers"
+
+# SPEC §2's expected outcome per demo user: (handoff status, queue, prioritized, reason).
+DEMO_OUTCOMES = {
+    "u-basic-owner": ("not_eligible", None, None, "free_account"),
+    "u-pro-owner": ("queued", "tier1", False, None),
+    "u-biz-admin": ("queued", "tier1", False, None),
+    "u-biz-member": ("queued", "tier1", False, None),
+    "u-biz-unlicensed": ("not_eligible", None, None, "unlicensed"),
+    "u-edu-admin": ("queued", "tier1", False, None),
+    "u-api-owner": ("queued", "tier1", False, None),
+    "u-premier-member": ("queued", "tier1", True, None),
+    "u-premier-admin": ("queued", "tier2", True, None),
+    "u-plus-admin": ("queued", "tier2", True, None),
+    "u-plus-member": ("queued", "tier1", True, None),
+    None: ("login_required", None, None, None),
+}
+
+
+@pytest.fixture
+def accounts_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh SQLite database with the demo accounts, used through the app settings."""
+    url = f"sqlite:///{tmp_path / 'bolt.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    upgrade(url)
+    with session_scope(url) as session:
+        seed(session)
+    yield url
+    dispose_engines()
+    get_settings.cache_clear()
+
+
+@dataclass
+class FakeLiveAgentService:
+    """The intake and ticket endpoints of docs/internal-api.md, recording what they receive."""
+
+    token: str
+    intakes: list[dict[str, Any]] = field(default_factory=list)
+    tickets: list[dict[str, Any]] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+
+    def _authorized(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.token}"
+
+    async def intake(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return web.json_response({"error": "unauthorized"}, status=401)
+        body = await request.json()
+        self.intakes.append(body)
+        if body["conversation_id"] not in self.waiting:
+            self.waiting.append(body["conversation_id"])
+        position = self.waiting.index(body["conversation_id"]) + 1
+        return web.json_response({
+            "conversation_id": body["conversation_id"], "status": "waiting", "queue": body["queue"],
+            "priority": body["priority"], "prioritized": body["prioritized"], "position": position,
+            "estimated_wait_minutes": 4 * position,
+            "sla": {"first_response_due": None, "restoration_due": None},
+        })
+
+    async def ticket(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return web.json_response({"error": "unauthorized"}, status=401)
+        body = await request.json()
+        repeat = any(t["ticket_id"] == body["ticket_id"] for t in self.tickets)
+        if not repeat:
+            self.tickets.append(body)
+        return web.json_response({"ticket_id": body["ticket_id"], "status": "open"}, status=200 if repeat else 201)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/internal/intake", self.intake)
+        app.router.add_post("/internal/tickets", self.ticket)
+        return app
+
+
+@pytest.fixture
+async def live_agent(aiohttp_server, accounts_db):
+    """A running stand-in for the live-agent service; the actions' client points at it."""
+    service = FakeLiveAgentService(token=get_settings().service_token)
+    server = await aiohttp_server(service.app())
+    client = handoff.HandoffClient(str(server.make_url("")), get_settings().service_token)
+    handoff.set_client(client)
+    yield service
+    await handoff.wait_for_background()
+    await client.close()
+    handoff.set_client(None)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+async def live_agent_down(accounts_db):
+    """The live-agent service cannot be reached (nothing listens on the port)."""
+    client = handoff.HandoffClient(f"http://127.0.0.1:{closed_port()}", get_settings().service_token)
+    handoff.set_client(client)
+    yield client
+    await handoff.wait_for_background()
+    await client.close()
+    handoff.set_client(None)
+
+
+def token_for(user_id: str | None) -> str:
+    return mint_token(user_id, get_settings().identity_secret) if user_id else ""
+
+
+def load_tracker(name: str, token: str = "", **placeholders: Any) -> Tracker:
+    """A tracker from `trackers/<name>.json`; `$TOKEN` and `$<NAME>` placeholders filled in."""
+    raw = (TRACKERS / f"{name}.json").read_text(encoding="utf-8")
+    raw = raw.replace('"$TOKEN"', json.dumps(token))
+    for key, value in placeholders.items():
+        raw = raw.replace(f'"${key.upper()}"', json.dumps(value))
+    state = json.loads(raw)
+    users = [event for event in state["events"] if event["event"] == "user"]
+    latest = users[-1] if users else {}
+    state.setdefault("latest_message", {
+        "text": latest.get("text"),
+        "intent": (latest.get("parse_data") or {}).get("intent"),
+        "entities": (latest.get("parse_data") or {}).get("entities", []),
+        "metadata": latest.get("metadata") or {},
+    })
+    state.setdefault("latest_action_name", "action_listen")
+    return Tracker.from_dict(state)
+
+
+@pytest.fixture
+def domain_dict(domain) -> dict[str, Any]:
+    """The real domain (tests/conftest.py loads `domain/`) as the action server receives it."""
+    return domain.as_dict()
+
+
+async def run_action(action, tracker: Tracker, domain_dict: dict[str, Any]):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, domain_dict)
+    return dispatcher.messages, events
+
+
+def handoff_markers(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m["custom"]["handoff"] for m in messages
+            if isinstance(m.get("custom"), dict) and "handoff" in m["custom"]]
+
+
+def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages)
