@@ -67,11 +67,13 @@ class Vocabulary:
     """How users name something (see the header of `knowledge/countries.yml`).
 
     `aliases` are matched case-insensitively (a trailing "*" = word prefix), `exact` only as
-    written, as a standalone word.
+    written, as a standalone word, `contextual` in any case but only when the same message
+    names another value of the same entity ("von standard auf premier").
     """
 
     aliases: tuple[str, ...] = ()
     exact: tuple[str, ...] = ()
+    contextual: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- plans
@@ -477,7 +479,11 @@ class _Loader:
 
     @staticmethod
     def vocabulary(node: _Node) -> Vocabulary:
-        return Vocabulary(aliases=node.get("aliases").strings(), exact=node.get("exact").strings())
+        return Vocabulary(
+            aliases=node.get("aliases").strings(),
+            exact=node.get("exact").strings(),
+            contextual=node.get("contextual").strings(),
+        )
 
     def features(self, file: _Node) -> dict[str, Feature]:
         features = {}

@@ -86,6 +86,7 @@ class Matcher:
         self.prefixes: dict[str, _Target] = {}  # canonical word prefixes ("telefon*")
         self.adjectives: dict[str, str] = {}  # language adjective prefix -> country code
         self.nouns: set[str] = set()  # prefixes of the words that make an adjective a country
+        self.contextual: dict[str, _Target] = {}  # words that count only next to a sibling ("standard")
         self.codes: dict[str, Country] = {}  # the countries' upper-case codes
         self.code_guards: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # code -> (not after, not before)
         self._build()
@@ -114,6 +115,8 @@ class Matcher:
         for plan in k.plans.values():
             target = _Target("plan", plan.id)
             self._vocabulary(target, plan.vocabulary.aliases, plan.vocabulary.exact)
+            for word in plan.vocabulary.contextual:
+                self._put(self.contextual, canonical(word), target, word)
         for feature in k.features.values():
             self._vocabulary(_Target("feature", feature.id), feature.vocabulary.aliases, feature.vocabulary.exact)
         for level in k.priorities:
@@ -183,6 +186,7 @@ class Matcher:
         ]
         shouting: bool | None = None
         mentions: list[Mention] = []
+        maybe: list[tuple[int, _Target]] = []  # contextual words, kept if a sibling is named
         i = 0
         while i < count:
             target, width = None, 1
@@ -204,10 +208,19 @@ class Matcher:
                         target = None
             if target is None:
                 target = self._single(canon, joins, i)
+            if target is None and canon[i] in self.contextual:
+                maybe.append((i, self.contextual[canon[i]]))
             if target is not None and target.entity:
                 start, end = found[i][0], found[i + width - 1][1]
                 mentions.append(Mention(target.entity, target.value, start, end, text[start:end]))
             i += width
+        if maybe:
+            named = {(m.entity, m.value) for m in mentions}
+            for i, target in maybe:
+                if any(entity == target.entity and value != target.value for entity, value in named):
+                    start, end = found[i][0], found[i][1]
+                    mentions.append(Mention(target.entity, target.value, start, end, text[start:end]))
+            mentions.sort(key=lambda m: m.start)
         return mentions
 
     def _single(self, canon: list[str], joins: list[bool], i: int) -> _Target | None:

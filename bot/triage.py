@@ -22,6 +22,7 @@ from bot.matching import canonical
 
 _TOKEN = re.compile(r"[^\W_]+|[.!?;:]")
 _GAP = r"(?: [^ .!?;:]+){0,3}"  # "...": up to three words, not across a sentence end
+_APOSTROPHES = re.compile(r"['’`´]")
 _MAX_CONFIDENCE = 0.95
 _MIN_CONFIDENCE = 0.35
 
@@ -40,6 +41,12 @@ class Triage:
     confidence: float
     matched: tuple[str, ...]
     scores: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def reads_like_problem(self) -> bool:
+        """P1..P3, including the P3 fallback: the text describes a problem, not a question,
+        an installation/configuration request or a wish (P4)."""
+        return self.level != "P4"
 
     @property
     def is_default(self) -> bool:
@@ -70,6 +77,11 @@ class _CueSet:
         return found
 
 
+def _without_apostrophes(text: str) -> str:
+    """ "can't", "can’t" and "cant" alike."""
+    return _APOSTROPHES.sub("", text)
+
+
 def _cue_pattern(cue: str, source: str) -> str:
     parts = []
     for part in cue.split():
@@ -77,7 +89,7 @@ def _cue_pattern(cue: str, source: str) -> str:
             parts.append(None)
             continue
         star = part.endswith("*")
-        tokens = [canonical(t) for t in _TOKEN.findall(part.rstrip("*"))]
+        tokens = [canonical(t) for t in _TOKEN.findall(_without_apostrophes(part.rstrip("*")))]
         if not tokens:
             raise KnowledgeError(f"knowledge/triage.yml: {source}: cue {cue!r} has an empty word")
         pattern = " ".join(re.escape(t) for t in tokens)
@@ -101,7 +113,7 @@ class Triager:
         self.negations = frozenset(canonical(word) for word in rules.negations)
 
     def triage(self, text: str) -> Triage:
-        normalized = " ".join(canonical(token) for token in _TOKEN.findall(text))
+        normalized = " ".join(canonical(token) for token in _TOKEN.findall(_without_apostrophes(text)))
         found = {level: cues.find(normalized, self.negations) for level, cues in self.levels.items()}
         problem = self.problem.find(normalized, self.negations)
         scores = {level: sum(cue.weight for cue in cues) for level, cues in found.items()}

@@ -245,3 +245,20 @@ def test_lookup_terms(knowledge):
     assert {"Premier+", "Standard"} <= terms["plan"]
     assert {"P1", "Priorität 1", "Priority 4"} <= terms["priority"]
     assert not any(term.endswith("*") for values in terms.values() for term in values)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("haben wir premier oder standard", ["premier", "standard"]),
+        ("wir wollen von standard auf premier wechseln", ["standard", "premier"]),
+        ("standard settings", []),
+    ],
+)
+def test_lowercase_standard_needs_another_plan(knowledge, text, expected):
+    assert [value for _, value in found(text, knowledge, "plan")] == expected
+
+
+def test_dial_in_is_not_phone_support(knowledge):
+    assert found("Die Telefoneinwahl ins Meeting geht nicht", knowledge) == []
+    assert found("dial in by phone doesn't work", knowledge) == []

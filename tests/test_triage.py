@@ -116,3 +116,20 @@ def test_malformed_cue_is_reported(tmp_path):
                     encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"triage\.yml: levels\.P1: cue '\.\.\. ausgefallen'"):
         triage("egal", load_knowledge(directory))
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [("Zoom ist komplett ausgefallen", True), ("Die Aufnahme wird nicht gespeichert", True),
+     ("Es funktioniert nicht", True), ("i cant log in", True), ("meeting wont start", True),
+     ("Wie installiere ich den Client?", False), ("Hallo", False), ("I don't think so", False),
+     ("Feature request: dark mode", False)],
+)
+def test_reads_like_problem(knowledge, text, problem):
+    assert triage(text, knowledge).reads_like_problem is problem
+
+
+def test_apostrophes_do_not_matter(knowledge):
+    assert triage("we can't start any meeting", knowledge).level == "P1"
+    assert triage("we cant start any meeting", knowledge).level == "P1"
+    assert triage("we can’t start any meeting", knowledge).level == "P1"
