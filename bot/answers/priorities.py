@@ -1,0 +1,49 @@
+"""Priority levels P1–P4: meaning, deadlines, resources (`knowledge/priorities.yml`)."""
+from __future__ import annotations
+
+from bot import messages
+from bot.answers.context import Context, Reply
+from bot.knowledge import Priority, load_knowledge
+from bot.triage import triage
+
+
+def answer(context: Context) -> Reply:
+    knowledge = load_knowledge()
+    lang = context.lang
+    levels = [knowledge.priorities[level] for level in context.recall("priority") if level in knowledge.priorities]
+    note = knowledge.prioritized_note.get(lang)
+    if len(levels) == 1:
+        return {"text": f"{_detail(levels[0], lang)}\n{note}"}
+    if levels:
+        return {"text": "\n".join([*(_line(level, lang) for level in levels), note])}
+    # "Which priority does a feature request get?": rate the described case by the definitions.
+    rated = triage(context.text, knowledge)
+    if not rated.is_default:
+        level = knowledge.priorities[rated.level]
+        lead = messages.render("priority_triaged", lang, level=level.level, summary=level.summary.get(lang))
+        return {"text": f"{lead}\n{_line(level, lang)}\n{note}"}
+    lines = [messages.render("priority_overview", lang)]
+    lines.extend(_line(level, lang) for level in knowledge.priorities.values())
+    lines.append(note)
+    return {"text": "\n".join(lines)}
+
+
+def _restoration(level: Priority, lang: str) -> str:
+    if level.restoration is None:
+        return messages.render("priority_no_restoration", lang)
+    return level.restoration.text(lang)
+
+
+def _detail(level: Priority, lang: str) -> str:
+    return messages.render(
+        "priority_detail", lang, level=level.level, definition=level.definition.get(lang),
+        first_response=level.first_response.text(lang), restoration=_restoration(level, lang),
+        resources=level.resources.get(lang),
+    )
+
+
+def _line(level: Priority, lang: str) -> str:
+    return messages.render(
+        "priority_line", lang, level=level.level, summary=level.summary.get(lang),
+        first_response=level.first_response.text(lang), restoration=_restoration(level, lang),
+    )
