@@ -80,8 +80,9 @@ class ActionSubmitTicket(Action):
             "conversation_id": tracker.sender_id,
             "user_id": context.user.id if context.user else None,
             "email": email,
-            "subject": tracker.get_slot(TICKET_SUBJECT) or "",
-            "description": tracker.get_slot(TICKET_DESCRIPTION) or "",
+            # Validation redacted these already; slots set any other way must not leak either.
+            "subject": redact(tracker.get_slot(TICKET_SUBJECT) or ""),
+            "description": redact(tracker.get_slot(TICKET_DESCRIPTION) or ""),
             "language": context.lang,
             "transcript": transcript(tracker),
         }

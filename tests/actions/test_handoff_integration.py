@@ -1,0 +1,82 @@
+"""The escalation and ticket actions against the real live-agent service (`handoff.app`)."""
+from __future__ import annotations
+
+import pytest
+from aiohttp import ClientSession
+
+from actions.api import handoff
+from actions.escalation import ActionEscalate, ActionTriageProblem
+from actions.ticket import ActionSubmitTicket
+from bot.settings import get_settings
+from tests.actions.conftest import handoff_markers, load_tracker, run_action, texts, token_for
+
+handoff_app = pytest.importorskip("handoff.app")
+
+
+@pytest.fixture
+async def live_agent_service(aiohttp_server, accounts_db):
+    """The real service on the test's database (its own migrations next to ours)."""
+    from handoff.__main__ import seed_demo_agents
+    from handoff.config import HandoffConfig
+    from handoff.migrate import upgrade
+
+    upgrade(accounts_db)
+    config = HandoffConfig(settings=get_settings(), sla_check_seconds=3600)
+    seed_demo_agents(config)
+    server = await aiohttp_server(handoff_app.create_app(config))
+    client = handoff.HandoffClient(str(server.make_url("")), get_settings().service_token)
+    handoff.set_client(client)
+    yield server
+    await handoff.wait_for_background()
+    await client.close()
+    handoff.set_client(None)
+
+
+async def _agent_get(server, path: str):
+    async with ClientSession() as http:
+        async with http.post(server.make_url("/api/agents/login"),
+                             json={"username": "tom", "password": "tom-demo-pass"}) as response:
+            assert response.status == 200
+            token = (await response.json())["token"]
+        async with http.get(server.make_url(path), headers={"Authorization": f"Bearer {token}"}) as response:
+            assert response.status == 200, await response.text()
+            return await response.json()
+
+
+async def test_queued_conversation_reaches_the_agents_with_its_transcript(live_agent_service, domain_dict):
+    tracker = load_tracker("problem_then_request_de", token_for("u-biz-member"))
+    messages, _ = await run_action(ActionEscalate(), tracker, domain_dict)
+    marker = handoff_markers(messages)[0]
+    assert (marker["status"], marker["queue"], marker["prioritized"], marker["position"]) == (
+        "queued", "tier1", False, 1)
+    conversation = await _agent_get(live_agent_service, f"/api/conversations/{tracker.sender_id}")
+    assert (conversation["queue"], conversation["priority"]) == ("tier1", "P3")
+    said = " ".join(line["text"] for line in conversation["transcript"] if line["from"] == "user")
+    assert "Die Aufzeichnungen unserer Meetings" in said and "mit einem Mitarbeiter klären" in said
+
+
+async def test_second_escalation_of_the_same_conversation_is_not_duplicated(live_agent_service, domain_dict):
+    tracker = load_tracker("problem_then_request_de", token_for("u-premier-admin"))
+    await run_action(ActionEscalate(), tracker, domain_dict)
+    messages, _ = await run_action(ActionEscalate(), tracker, domain_dict)
+    assert handoff_markers(messages)[0]["position"] == 1
+    queue = await _agent_get(live_agent_service, "/api/queue")
+    assert [c["id"] for c in queue].count(tracker.sender_id) == 1
+
+
+async def test_premier_plus_outage_is_queued_first(live_agent_service, domain_dict):
+    await run_action(ActionEscalate(), load_tracker("problem_then_request_de", token_for("u-biz-admin")), domain_dict)
+    tracker = load_tracker("outage_report_de", token_for("u-plus-admin"))
+    messages, _ = await run_action(ActionTriageProblem(), tracker, domain_dict)
+    marker = handoff_markers(messages)[0]
+    assert (marker["status"], marker["queue"], marker["priority"], marker["prioritized"]) == (
+        "queued", "tier2", "P1", True)
+    queue = await _agent_get(live_agent_service, "/api/queue")
+    assert queue[0]["id"] == tracker.sender_id
+
+
+async def test_web_ticket_is_stored(live_agent_service, domain_dict):
+    tracker = load_tracker("ticket_form_done_de", "", email="jo@example.org")
+    messages, _ = await run_action(ActionSubmitTicket(), tracker, domain_dict)
+    tickets = await _agent_get(live_agent_service, "/api/tickets")
+    assert len(tickets) == 1 and tickets[0]["ticket_id"] in texts(messages)
