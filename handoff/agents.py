@@ -63,6 +63,7 @@ async def claim(request: web.Request) -> web.Response:
     if won:
         await services.push_conversation_event(request.app, "claimed", detail, agent)
         await services.tell_user(request.app, detail, "agent_joined", "agent", agent=agent.name)
+        await services.refresh_positions(request.app, detail["queue"])
     return answer(detail)
 
 
@@ -94,6 +95,7 @@ async def transfer(request: web.Request) -> web.Response:
     await services.push_conversation_event(request.app, "transferred", detail, agent)
     await services.tell_user(request.app, detail, "transferred", "agent", queue=target.replace("tier", "Tier "))
     await services.announce_escalation(request.app, detail["id"])
+    await services.refresh_positions(request.app, detail["queue"], detail["previous_queue"])
     return answer(detail)
 
 
@@ -102,6 +104,7 @@ async def _close(request: web.Request, how: str) -> web.Response:
     detail = await request.app[DATABASE].write(repository.close, request.match_info["id"], agent, how)
     await services.push_conversation_event(request.app, "resolved" if how == "resolve" else "released", detail, agent)
     await services.tell_user(request.app, detail, "resolved" if how == "resolve" else "released", "bot")
+    await services.refresh_positions(request.app, detail["queue"])
     # The bot's context records the agent conversation; if Rasa is down, a retry follows.
     detail["tracker_event_delivered"] = await services.deliver_tracker_event(request.app, detail["id"])
     return answer(detail)

@@ -76,6 +76,7 @@ async def intake(request: web.Request) -> web.Response:
     )
     if newly_queued:
         await services.announce_escalation(request.app, escalation.conversation_id)
+        await services.refresh_positions(request.app, result["queue"])
     return answer(result)
 
 

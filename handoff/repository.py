@@ -56,7 +56,7 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def message_dict(message: Message) -> dict[str, Any]:
+def message_dict(message: Message, agent_names: dict[str, str] | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {"from": message.sender, "text": message.text, "at": iso(message.at)}
     if message.buttons:
         item["buttons"] = message.buttons
@@ -64,6 +64,7 @@ def message_dict(message: Message) -> dict[str, Any]:
         item["handoff"] = message.handoff
     if message.agent:
         item["agent"] = message.agent
+        item["agent_name"] = (agent_names or {}).get(message.agent, message.agent)
     return item
 
 
@@ -98,8 +99,11 @@ def conversation_dict(conversation: Conversation) -> dict[str, Any]:
 def transcript(session: Session, conversation_id: str) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
-    )
-    return [message_dict(m) for m in rows]
+    ).all()
+    names: dict[str, str] = {}
+    if any(m.agent for m in rows):
+        names = dict(session.execute(select(Agent.username, Agent.name)).all())
+    return [message_dict(m, names) for m in rows]
 
 
 def conversation_detail(session: Session, conversation: Conversation) -> dict[str, Any]:
@@ -141,6 +145,11 @@ def position_of(session: Session, conversation: Conversation) -> int:
         if other.id == conversation.id:
             return index
     return len(ordered) + 1
+
+
+def queue_positions(session: Session, queue: str) -> list[tuple[str, int]]:
+    """(conversation id, position) of everyone waiting in `queue`."""
+    return [(c.id, n) for n, c in enumerate(waiting_conversations(session, [queue]), start=1)]
 
 
 def queue_view(session: Session, agent: AgentInfo, average_minutes: int) -> list[dict[str, Any]]:
@@ -185,10 +194,14 @@ def open_conversation(
 
 
 def conversation_state(session: Session, conversation_id: str) -> dict[str, Any]:
+    """The conversation without its transcript (with its position while it waits)."""
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         raise NotFound(f"no conversation {conversation_id}")
-    return conversation_dict(conversation)
+    state = conversation_dict(conversation)
+    if conversation.status == WAITING:
+        state["position"] = position_of(session, conversation)
+    return state
 
 
 def add_message(
@@ -468,7 +481,7 @@ def transfer(
     conversation.updated_at = utcnow()
     audit(session, agent.username, "transfer", conversation_id, **{"from": previous, "to": queue})
     session.flush()
-    return conversation_dict(conversation)
+    return {**conversation_dict(conversation), "previous_queue": previous}
 
 
 def close(session: Session, conversation_id: str, agent: AgentInfo, how: str) -> dict[str, Any]:

@@ -68,3 +68,17 @@ async def deliver_pending_tracker_events(app: web.Application) -> None:
     for conversation_id in await app[DATABASE].read(repository.pending_tracker_events):
         if not await deliver_tracker_event(app, conversation_id):
             break  # Rasa is still down; the next round tries again
+
+
+async def refresh_positions(app: web.Application, *queues: str | None) -> None:
+    """Tell waiting users whose place in the queue may have changed where they stand now."""
+    hub = app[HUB]
+    average = app[CONFIG].average_handling_minutes
+    for queue in {q for q in queues if q}:
+        positions = await app[DATABASE].read(repository.queue_positions, queue)
+        for conversation_id, position in positions:
+            if conversation_id in hub.widgets:
+                await hub.to_conversation(conversation_id, {
+                    "type": "queue", "queue": queue, "position": position,
+                    "estimated_wait_minutes": position * average,
+                })

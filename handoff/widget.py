@@ -175,16 +175,21 @@ class ChatConnection:
                     frame["buttons"] = buttons
                 await hub.to_conversation(conversation_id, frame)
             if marker:
-                await hub.to_conversation(conversation_id, {**marker, "type": "handoff"})
+                frame = {**marker, "type": "handoff"}
                 if marker.get("status") == "queued":
-                    await self.ensure_queued(marker)
+                    frame.setdefault("estimated_wait_minutes", await self.ensure_queued(marker))
+                await hub.to_conversation(conversation_id, frame)
 
-    async def ensure_queued(self, marker: dict[str, Any]) -> None:
-        """The bot queued the user: normally the intake did it already; if not, do it here."""
+    async def ensure_queued(self, marker: dict[str, Any]) -> int:
+        """The bot queued the user: normally the intake did it already; if not, do it here.
+
+        Returns the estimated wait in minutes.
+        """
         assert self.conversation_id is not None
+        average = self.config.average_handling_minutes
         state = await self.app[DATABASE].read(repository.conversation_state, self.conversation_id)
         if state["status"] in AGENT_MODE:
-            return
+            return state.get("position", 0) * average
         queue = marker.get("queue") if marker.get("queue") in ("tier1", "tier2") else "tier1"
         priority = marker.get("priority") if marker.get("priority") in repository.PRIORITY_RANK else None
         escalation = Escalation(
@@ -194,11 +199,12 @@ class ChatConnection:
             prioritized=bool(marker.get("prioritized")),
             user_id=self.user_id,
         )
-        _, newly = await self.app[DATABASE].write(
-            repository.escalate, escalation, self.app[SLA_TABLE], self.config.average_handling_minutes
+        answer, newly = await self.app[DATABASE].write(
+            repository.escalate, escalation, self.app[SLA_TABLE], average
         )
         if newly:
             await services.announce_escalation(self.app, self.conversation_id)
+        return answer["estimated_wait_minutes"]
 
 
 async def chat_socket(request: web.Request) -> web.WebSocketResponse:

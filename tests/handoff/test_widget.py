@@ -46,6 +46,7 @@ async def test_escalation_relays_the_marker_and_switches_to_agent_mode(client, f
     assert text["text"] == "I'm handing you over to an agent."
     marker = await receive(ws, "handoff")
     assert marker["status"] == "queued" and marker["queue"] == "tier1" and marker["position"] == 1
+    assert marker["estimated_wait_minutes"] == 4
 
     pushed = await receive(agent_ws, "escalation")
     assert pushed["conversation"]["id"] == conversation_id
@@ -83,6 +84,12 @@ async def test_escalation_relays_the_marker_and_switches_to_agent_mode(client, f
 
     await ws.send_json({"type": "message", "text": "thanks"})
     assert (await receive(ws, "message"))["text"] == "bot: thanks"
+
+    ws2, resumed = await hello(client, token=identity(), conversation_id=conversation_id)
+    replay = (await receive(ws2, "history"))["messages"]
+    from_agent = next(m for m in replay if m["from"] == "agent")
+    assert from_agent["agent"] == "anna" and from_agent["agent_name"] == "Anna (Tier 1)"
+    await ws2.close()
 
     detail = await (await client.get(f"/api/conversations/{conversation_id}", headers=agent)).json()
     said = [(t["from"], t["text"]) for t in detail["transcript"]]
@@ -223,3 +230,19 @@ async def test_two_tabs_both_get_agent_messages(client):
             frame = await receive(ws, "message")
         assert frame["text"] == "hi"
     await asyncio.gather(ws1.close(), ws2.close())
+
+
+async def test_waiting_users_learn_their_new_position(client):
+    anna = await login(client)
+    first, one = await hello(client, token=identity())
+    second, two = await hello(client, token=identity("u-pro-owner"))
+    for ws in (first, second):
+        await ws.send_json({"type": "message", "text": "agent please"})
+        await receive(ws, "handoff")
+    await client.post(f"/api/conversations/{one['conversation_id']}/claim", headers=anna)
+    update = await receive(second, "queue")
+    while update["position"] != 1:
+        update = await receive(second, "queue")
+    assert update["estimated_wait_minutes"] == 4
+    await first.close()
+    await second.close()
