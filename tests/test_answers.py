@@ -1,0 +1,137 @@
+"""FAQ answers rendered from the knowledge data, through the real NLG and a real tracker."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.knowledge import load_knowledge
+from bot.language import detect
+from bot.matching import find_mentions
+from bot.nlg import KnowledgeNLG
+
+
+def user_says(text: str, intent: str, metadata: dict | None = None) -> list:
+    """The events Rasa records for a user message: the utterance and the slots its entities fill."""
+    entities = [{"entity": m.entity, "value": m.value, "start": m.start, "end": m.end} for m in find_mentions(text)]
+    detection = detect(text)
+    parse_data = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities,
+        "language": {"code": detection.code, "confidence": detection.confidence},
+        "intent_ranking": [{"name": intent, "confidence": 0.9}],
+    }
+    events = [UserUttered(text, parse_data["intent"], entities, parse_data, metadata=metadata)]
+    events += [SlotSet(entity["entity"], entity["value"]) for entity in entities]
+    return events
+
+
+@pytest.fixture
+def nlg(domain):
+    return KnowledgeNLG(domain=domain)
+
+
+async def reply(nlg, domain, response: str, *turns) -> dict:
+    tracker = DialogueStateTracker.from_events("test", [e for turn in turns for e in turn], domain.slots)
+    return await nlg.generate(response, tracker, "rest")
+
+
+def digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+async def test_every_phone_country_answers_with_its_numbers_in_both_languages(nlg, domain):
+    knowledge = load_knowledge()
+    for code in knowledge.phone_info.countries:
+        country = knowledge.country(code)
+        for lang, question in (("de", f"Telefonnummer {country.name.de}"),
+                               ("en", f"What is the phone number for {country.name.en}?")):
+            answer = await reply(nlg, domain, "utter_phone", user_says(question, "ask_phone", {"locale": lang}))
+            for number in country.phones:
+                assert number.digits in digits(answer["text"]), (code, lang, answer)
+                if number.extension:
+                    assert ("Durchwahl" if lang == "de" else "extension") in answer["text"]
+
+
+async def test_follow_up_keeps_the_topic_and_takes_the_new_country(nlg, domain):
+    answer = await reply(
+        nlg, domain, "utter_phone",
+        user_says("Wie erreiche ich euch telefonisch in Frankreich?", "ask_phone"),
+        user_says("Und in Spanien?", "ask_phone"),
+    )
+    assert "34932207485" in digits(answer["text"])
+    assert "3380094" not in digits(answer["text"])
+
+
+async def test_country_without_number_gets_an_honest_answer_and_the_list(nlg, domain):
+    answer = await reply(nlg, domain, "utter_phone", user_says("Gibt es eine Hotline in Norwegen?", "ask_phone"))
+    assert "keine eigene Support-Telefonnummer" in answer["text"]
+    assert "Schweiz" in answer["text"] and "Norwegen" in answer["text"]
+    assert not re.search(r"\+\d", answer["text"])
+
+
+async def test_phone_question_without_country_asks_which_with_buttons(nlg, domain):
+    answer = await reply(nlg, domain, "utter_phone", user_says("Do you have a support hotline?", "ask_phone"))
+    assert "Which country" in answer["text"]
+    assert any(button["payload"] == '/ask_phone{"country":"DE"}' for button in answer["buttons"])
+
+
+async def test_premier_plus_additions(nlg, domain):
+    answer = await reply(nlg, domain, "utter_plan", user_says("Was bekomme ich mit Premier+ zusätzlich?", "ask_plan"))
+    assert re.search("Eskalation", answer["text"]) and re.search("Kundenbetreuer", answer["text"])
+
+
+async def test_plan_feature_yes_no(nlg, domain):
+    yes = await reply(nlg, domain, "utter_plan", user_says("Does the Premier plan include prioritized responses?", "ask_plan"))
+    assert yes["text"].startswith("Yes")
+    no = await reply(nlg, domain, "utter_plan", user_says("Does Standard include a technical account manager?", "ask_plan"))
+    assert no["text"].startswith("No") and "Premier+" in no["text"]
+
+
+async def test_who_gets_phone_support_on_standard(nlg, domain):
+    answer = await reply(nlg, domain, "utter_plan", user_says("Wer darf beim Standard-Support telefonisch Hilfe bekommen?", "ask_plan"))
+    assert re.search("(?i)lizenziert", answer["text"]) and re.search("(?i)admin", answer["text"])
+
+
+async def test_priority_answers_and_follow_up(nlg, domain):
+    p1 = await reply(nlg, domain, "utter_priority", user_says("Was bedeutet Priorität P1?", "ask_priority"))
+    assert "1 Stunde" in p1["text"] and "4 Stunden" in p1["text"]
+    p2 = await reply(nlg, domain, "utter_priority",
+                     user_says("What does P1 mean?", "ask_priority"), user_says("and P2?", "ask_priority"))
+    assert p2["text"].startswith("P2") and "8 hours" in p2["text"]
+
+
+async def test_priority_of_a_described_case_is_triaged(nlg, domain):
+    answer = await reply(nlg, domain, "utter_priority",
+                         user_says("Welche Priorität hat eine Anfrage zu einer neuen Funktion?", "ask_priority"))
+    assert "P4" in answer["text"] and "P1" not in answer["text"]
+
+
+async def test_language_follows_the_user_and_ignores_neutral_messages(nlg, domain):
+    first = user_says("What is the support number in Japan?", "ask_phone")
+    neutral = user_says("ok", "affirm")
+    answer = await reply(nlg, domain, "utter_affirm", first, neutral)
+    assert answer["text"].startswith("All right")
+    german = await reply(nlg, domain, "utter_affirm", first, user_says("Alles klar, danke schön", "affirm"))
+    assert german["text"].startswith("Alles klar")
+
+
+async def test_locale_sets_the_start_language(nlg, domain):
+    answer = await reply(nlg, domain, "utter_greet", user_says("hi", "greet", {"locale": "en"}))
+    assert answer["text"].startswith("Hello")
+
+
+async def test_out_of_scope_offers_topics_without_facts(nlg, domain):
+    answer = await reply(nlg, domain, "utter_out_of_scope", user_says("Can you recommend a good pizza place?", "out_of_scope"))
+    shown = answer["text"] + " ".join(button["title"] for button in answer["buttons"])
+    assert "support" in shown and not re.search(r"(?i)premier|P[1-4]\b", shown)
+
+
+async def test_every_domain_response_renders_in_both_languages(nlg, domain):
+    for lang, text in (("de", "Hallo zusammen, ich habe eine Frage"), ("en", "Hello there, I have a question")):
+        for response in domain.responses:
+            answer = await reply(nlg, domain, response, user_says(text, "greet"))
+            assert answer and answer.get("text") and not answer["text"].startswith("("), (response, lang)

@@ -1,0 +1,38 @@
+"""The custom NLU components on real Rasa `Message` objects."""
+from __future__ import annotations
+
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.components import KnowledgeEntityExtractor, LanguageDetector, SecretGuard
+
+
+def message(text: str, intent: str = "ask_phone") -> Message:
+    msg = Message(data={"text": text})
+    msg.set("intent", {"name": intent, "confidence": 0.8})
+    msg.set("intent_ranking", [{"name": intent, "confidence": 0.8}])
+    return msg
+
+
+def test_language_detector_marks_confident_languages_and_abstains_on_neutral_words():
+    messages = LanguageDetector({}).process([message("Welche Nummer hat der Support?"), message("ok")])
+    assert messages[0].get("language")["code"] == "de"
+    assert messages[1].get("language")["code"] is None
+    assert "language" in messages[0].as_dict(only_output_properties=True)
+
+
+def test_entity_extractor_adds_knowledge_entities_with_its_name():
+    [msg] = KnowledgeEntityExtractor({}).process([message("Hotline in der Schweiz für Premier+ und P1?")])
+    found = {(e["entity"], e["value"]) for e in msg.get("entities")}
+    assert {("country", "CH"), ("plan", "premier_plus"), ("priority", "P1")} <= found
+    assert all(e["extractor"] == "KnowledgeEntityExtractor" for e in msg.get("entities"))
+
+
+def test_secret_guard_forces_the_warning_intent_and_keeps_the_original():
+    [secret, harmless] = SecretGuard({}).process([
+        message("Mein Hostschlüssel ist 739214, warum funktioniert er nicht?", "report_problem"),
+        message("Telefonnummer Schweiz"),
+    ])
+    assert secret.get("intent")["name"] == "share_secret"
+    assert secret.get("intent_before_secret")["name"] == "report_problem"
+    assert secret.get("secrets") == ["host_key"] or secret.get("secrets")
+    assert harmless.get("intent")["name"] == "ask_phone"
