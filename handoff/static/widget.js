@@ -22,6 +22,8 @@
   var TYPING_TIMEOUT_MS = 25000;
   // History replayed after a resume arrives right after `welcome`; it must not count as unread.
   var REPLAY_WINDOW_MS = 1500;
+  // How long a reload waits for the page to hand over the signed-in person's token.
+  var IDENTITY_WAIT_MS = 5000;
 
   var STRINGS = {
     de: {
@@ -112,6 +114,8 @@
     agentName: null,
     replayUntil: 0,
     typingTimer: null,
+    identityPending: false,
+    identityTimer: null,
     started: false
   };
 
@@ -523,7 +527,7 @@
 
   function ensureConnected() {
     state.started = true;
-    if (state.ws || state.reconnectTimer) return;
+    if (state.identityPending || state.ws || state.reconnectTimer) return;
     connect();
   }
 
@@ -741,6 +745,9 @@
     token = token || null;
     var sub = subjectOf(token);
     var samePerson = sub === state.sub;
+    var wasPending = state.identityPending;
+    state.identityPending = false;
+    clearTimeout(state.identityTimer);
     state.token = token;
     if (!samePerson) {
       // Someone else is signed in now: their conversation must not show the previous one.
@@ -756,7 +763,11 @@
       }
       saveStored();
     }
-    if (state.started && (!samePerson || state.connected || state.ws)) reconnectNow();
+    if (wasPending && samePerson) {
+      if (state.started || state.conversationId) ensureConnected();
+    } else if (state.started && (!samePerson || state.connected || state.ws)) {
+      reconnectNow();
+    }
   }
 
   function setLocale(locale) {
@@ -773,6 +784,15 @@
     state.conversationId = stored.conversationId || null;
     state.sub = stored.sub || null;
     addGreeting();
+    if (state.sub) {
+      // A signed-in person's conversation resumes only with their token (the service checks
+      // it): wait for the page's setIdentity() instead of greeting the server anonymously.
+      state.identityPending = true;
+      state.identityTimer = setTimeout(function () {
+        state.identityPending = false;
+        if (state.started) ensureConnected();
+      }, IDENTITY_WAIT_MS);
+    }
     if (state.conversationId) {
       ui.root.setAttribute('data-conversation-id', state.conversationId);
       ensureConnected(); // restore the history (and unread agent replies) right away
