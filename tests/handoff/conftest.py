@@ -4,6 +4,7 @@ app on a test server standing in for the external Rasa server)."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -98,17 +99,28 @@ class FakeRasa:
         return app
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'bolt.db'}"
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated and seeded once (argon2 is slow on purpose); each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "bolt.db"
+    url = f"sqlite:///{path}"
     upgrade(url)
     agents = yaml.safe_load(DEMO.read_text(encoding="utf-8"))["agents"]
     database = Database(make_engine(url), threads=1)
     try:
         database.write_sync(repository.seed_agents, agents)
+        with database.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         database.close()
-    return url
+    return path
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, template_database: Path) -> str:
+    path = tmp_path / "bolt.db"
+    shutil.copyfile(template_database, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
