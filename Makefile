@@ -30,8 +30,8 @@ train: venv  ## train the model if its data, domain, config or knowledge changed
 db: venv  ## create or upgrade the database and load the demo data (idempotent)
 	$(PY) -m bot.accounts.cli migrate
 	$(PY) -m bot.accounts.cli seed
-	$(PY) -m handoff.cli migrate
-	$(PY) -m handoff.cli seed
+	$(PY) -m handoff migrate
+	$(PY) -m handoff seed
 
 validate: venv
 	$(RASA) data validate --data data --domain domain --config config.yml --fail-on-warnings

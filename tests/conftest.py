@@ -27,7 +27,7 @@ def prepare_database(database_url: str) -> None:
     """Migrate and seed a database exactly as `make db` does."""
     env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
     for command in (["bot.accounts.cli", "migrate"], ["bot.accounts.cli", "seed"],
-                    ["handoff.cli", "migrate"], ["handoff.cli", "seed"]):
+                    ["handoff", "migrate"], ["handoff", "seed"]):
         subprocess.run([sys.executable, "-m", *command], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL)
 
