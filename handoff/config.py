@@ -29,9 +29,9 @@ class HandoffConfig:
     max_body_bytes: int = 512 * 1024
     max_frame_bytes: int = 64 * 1024
     # Token buckets: `burst` messages at once, then `rate` messages per second.
-    connection_burst: int = 5
+    connection_burst: int = 8
     connection_rate: float = 1.0
-    sender_burst: int = 10
+    sender_burst: int = 15
     sender_rate: float = 0.5
     # Agents are warned this long before an SLA deadline; the check runs every few seconds.
     sla_warning_minutes: int = 15

@@ -91,6 +91,7 @@ def conversation_dict(conversation: Conversation) -> dict[str, Any]:
         "escalated_at": iso(conversation.escalated_at),
         "claimed_at": iso(conversation.claimed_at),
         "sla": sla_dict(conversation),
+        "tracker_event_pending": bool(conversation.tracker_event_pending),
         "created_at": iso(conversation.created_at),
         "updated_at": iso(conversation.updated_at),
     }

@@ -144,7 +144,9 @@ class ChatConnection:
             metadata["identity_token"] = self.token
         if self.locale:
             metadata["locale"] = self.locale
-        await services.deliver_pending_tracker_events(app)
+        if conversation.get("tracker_event_pending"):
+            # Rasa must know about the agent conversation before it answers again.
+            await services.deliver_tracker_event(app, conversation_id)
         try:
             replies = await app[RASA].send(conversation_id, text, metadata)
         except RasaUnavailable as error:
