@@ -26,8 +26,14 @@ def capture(browser: Browser, base_url: str, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     agent_context = browser.new_context(viewport={"width": 1360, "height": 820}, locale="de-DE")
     user_context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
+    other_context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
     try:
         console = Console.sign_in(agent_context.new_page(), base_url, "anna", "anna-demo-pass")
+        # Someone else waits too, so the queue shows a prioritized entry with its SLA countdown.
+        other = Widget.visit(other_context.new_page(), base_url, lang="de")
+        other.sign_in_as("u-premier-member")
+        other.open()
+        other.escalate("Seit dem Update stürzt die Desktop-App beim Beitreten zu Meetings ab.")
         widget = Widget.visit(user_context.new_page(), base_url, lang="de")
         widget.sign_in_as("u-biz-admin")
         widget.open()
@@ -47,7 +53,7 @@ def capture(browser: Browser, base_url: str, out_dir: Path) -> list[Path]:
         widget.send("Version 5.17 unter Windows, im Browser passiert es auch.")
         console.wait_for_transcript_text(conversation_id, "Version 5.17")
         widget.page.wait_for_timeout(600)  # let the last animations settle
-        console.page.wait_for_timeout(600)
+        expect(console.page.locator(".toast")).to_have_count(0, timeout=10_000)
 
         widget_png = out_dir / "widget.png"
         console_png = out_dir / "console.png"
@@ -56,10 +62,14 @@ def capture(browser: Browser, base_url: str, out_dir: Path) -> list[Path]:
         # Leave the demo tidy: the conversation goes back to the bot.
         console.act(conversation_id, "release")
         expect(widget.root).to_have_attribute("data-mode", "bot")
+        console.open(other.conversation_id)
+        console.claim(other.conversation_id)
+        console.act(other.conversation_id, "release")
+        expect(other.root).to_have_attribute("data-mode", "bot")
         return [widget_png, console_png]
     finally:
-        agent_context.close()
-        user_context.close()
+        for context in (agent_context, user_context, other_context):
+            context.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@
       soundOn: 'Ton an', soundOff: 'Ton aus',
       prioritized: 'Priorisiert', waiting: 'wartet seit', sla: 'SLA', slaOverdue: 'SLA überschritten',
       slaNone: 'ohne SLA', minutes: 'Min.',
-      claim: 'Übernehmen', transfer: 'An Tier 2 übergeben', resolve: 'Lösen', release: 'Zurück an Bolt',
+      claim: 'Übernehmen', transfer: 'An Tier 2', resolve: 'Lösen', release: 'Zurück an Bolt',
       reply: 'Antwort an den Kunden', replyPlaceholder: 'Antwort schreiben … (Enter sendet, Umschalt+Enter neue Zeile)',
       send: 'Senden', closeTab: 'Tab schließen',
       statusWaiting: 'Wartet', statusMine: 'In Bearbeitung (Sie)', statusOther: 'Von anderem Agenten übernommen',
@@ -56,7 +56,7 @@
       soundOn: 'Sound on', soundOff: 'Sound off',
       prioritized: 'Prioritized', waiting: 'waiting', sla: 'SLA', slaOverdue: 'SLA overdue',
       slaNone: 'no SLA', minutes: 'min',
-      claim: 'Claim', transfer: 'Transfer to Tier 2', resolve: 'Resolve', release: 'Hand back to Bolt',
+      claim: 'Claim', transfer: 'To Tier 2', resolve: 'Resolve', release: 'Hand back to Bolt',
       reply: 'Reply to the customer', replyPlaceholder: 'Write a reply … (Enter sends, Shift+Enter new line)',
       send: 'Send', closeTab: 'Close tab',
       statusWaiting: 'Waiting', statusMine: 'Yours', statusOther: 'Claimed by another agent',
@@ -438,13 +438,14 @@
       top.appendChild(priorityBadge(entry.priority));
       if (entry.prioritized) top.appendChild(el('span', 'badge badge-prioritized', '★ ' + t('prioritized')));
       if (entry.queue) top.appendChild(el('span', 'badge badge-queue', String(entry.queue).replace('tier', 'Tier ')));
-      var sla = el('span', 'q-sla');
-      sla.setAttribute('data-sla-for', entry.id);
-      top.appendChild(sla);
       btn.appendChild(top);
 
-      var name = el('div', 'q-name', account.user_name || account.name || t('anonymous'));
-      btn.appendChild(name);
+      var nameRow = el('div', 'q-name-row');
+      nameRow.appendChild(el('span', 'q-name', account.user_name || account.name || t('anonymous')));
+      var sla = el('span', 'q-sla');
+      sla.setAttribute('data-sla-for', entry.id);
+      nameRow.appendChild(sla);
+      btn.appendChild(nameRow);
       var sub = el('div', 'q-account');
       sub.appendChild(el('span', 'q-account-name', account.name || ''));
       if (account.plan) sub.appendChild(el('span', 'chip', PLANS[account.plan] || account.plan));
@@ -662,9 +663,10 @@
     entry.tabLabel.textContent = who;
     entry.tabPrio.textContent = data.priority || '';
     entry.tabPrio.className = 'tab-prio prio-' + String(data.priority || '').toLowerCase();
-    pane.title.textContent = who + (account.name && account.user_name ? ' · ' + account.name : '');
+    pane.title.textContent = who;
 
     clear(pane.meta);
+    if (account.name && account.user_name) pane.meta.appendChild(el('span', 'conv-account', account.name));
     pane.meta.appendChild(priorityBadge(data.priority));
     if (data.prioritized) pane.meta.appendChild(el('span', 'badge badge-prioritized', '★ ' + t('prioritized')));
     if (data.queue) pane.meta.appendChild(el('span', 'badge badge-queue', String(data.queue).replace('tier', 'Tier ')));
@@ -698,12 +700,12 @@
     pane.hint.hidden = canReply || phase !== 'waiting';
     pane.form.hidden = phase === 'closed' || phase === 'elsewhere';
 
-    renderTranscript(pane.transcript, data.transcript || []);
+    renderTranscript(pane.transcript, data.transcript || [], account.user_name);
     renderAccountCard(pane.card, data);
     tickClocks();
   }
 
-  function renderTranscript(list, messages) {
+  function renderTranscript(list, messages, userName) {
     // Follow new messages unless the agent scrolled up to read.
     var atBottom = !list.firstChild || list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     clear(list);
@@ -714,7 +716,8 @@
       if (from !== 'system') {
         var meta = el('div', 'msg-meta');
         var agentName = m.agent === session.username ? session.name : (m.agent_name || m.agent);
-        meta.appendChild(el('span', 'msg-from', from === 'agent' && agentName ? String(agentName) : t('from_' + from)));
+        var label = from === 'agent' && agentName ? String(agentName) : from === 'user' && userName ? userName : t('from_' + from);
+        meta.appendChild(el('span', 'msg-from', label));
         meta.appendChild(el('time', 'msg-time', clock(m.at)));
         li.appendChild(meta);
       }

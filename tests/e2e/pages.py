@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -189,21 +188,21 @@ class Console:
         expect(pane.locator(".reply-input")).to_be_enabled()
 
     def reply(self, conversation_id: str, text: str) -> None:
-        box = self.pane(conversation_id).locator(".reply-input")
+        box = self.show(conversation_id).locator(".reply-input")
         box.fill(text)
         box.press("Enter")
 
+    def show(self, conversation_id: str) -> Locator:
+        """Bring the conversation's tab to the front."""
+        pane = self.pane(conversation_id)
+        if not pane.is_visible():
+            self.page.locator(f'[role=tab][aria-controls="pane-{conversation_id}"]').click()
+        expect(pane).to_be_visible()
+        return pane
+
     def act(self, conversation_id: str, action: str) -> None:
-        self.pane(conversation_id).locator(f"button[data-action={action}]").click()
+        self.show(conversation_id).locator(f"button[data-action={action}]").click()
 
     def wait_for_transcript_text(self, conversation_id: str, text: str, timeout: float = PUSH_TIMEOUT_MS) -> None:
         expect(self.transcript(conversation_id)).to_contain_text(text, timeout=timeout)
 
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
