@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 PROBLEM = "problem"
 PROBLEM_PRIORITY = "problem_priority"
 HANDOFF_STATUS = "handoff_status"
+NEEDS_PROBLEM = "needs_problem"  # featurized: the rules start the problem_form on true
 NEED_PROBLEM = "need_problem"
 LEVELS = ("P1", "P2", "P3", "P4")
 URGENT_LEVELS = ("P1", "P2")  # Premier+ escalates these without being asked
@@ -201,7 +202,9 @@ class ActionEscalate(Action):
             if problem:
                 events.append(SlotSet(PROBLEM, problem))
         priority = tracker.get_slot(PROBLEM_PRIORITY)
-        return events + await decide(dispatcher, tracker, context, problem, priority)
+        events += await decide(dispatcher, tracker, context, problem, priority)
+        asking = SlotSet(HANDOFF_STATUS, NEED_PROBLEM) in events
+        return events + [SlotSet(NEEDS_PROBLEM, asking)]
 
 
 class ActionTriageProblem(Action):

@@ -58,6 +58,7 @@ async def test_each_demo_user_after_describing_a_problem(user_id, live_agent, do
     messages, events = await run_action(ActionEscalate(), tracker, domain_dict)
     marker = _assert_outcome(messages, user_id, live_agent, tracker.sender_id)
     assert slot_events(events)["handoff_status"] == marker["status"]
+    assert slot_events(events)["needs_problem"] is False
     if marker["status"] == "queued":
         assert marker["priority"] == "P3"
         intake = live_agent.intakes[0]
@@ -77,7 +78,7 @@ async def test_each_demo_user_asking_without_a_problem(user_id, live_agent, doma
     status = DEMO_OUTCOMES[user_id][0]
     if status == "queued":
         # Entitled but nothing described yet: the problem_form asks for one sentence first.
-        assert slot_events(events) == {"handoff_status": "need_problem"}
+        assert slot_events(events) == {"handoff_status": "need_problem", "needs_problem": True}
         assert messages == [] and live_agent.intakes == []
     else:
         _assert_outcome(messages, user_id, live_agent, tracker.sender_id)
@@ -140,7 +141,7 @@ async def test_typed_claims_never_change_the_outcome(user_id, live_agent, domain
     messages, events = await run_action(ActionEscalate(), tracker, domain_dict)
     status = DEMO_OUTCOMES[user_id][0]
     if status == "queued":
-        assert slot_events(events)["handoff_status"] == "need_problem"  # no tier2 short cut
+        assert slot_events(events)["needs_problem"] is True  # no tier2 short cut
         assert live_agent.intakes == []
     else:
         _assert_outcome(messages, user_id, live_agent, tracker.sender_id)
