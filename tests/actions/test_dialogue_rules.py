@@ -1,0 +1,69 @@
+"""The rules (data/rules/) predict every step of the test stories (tests/stories/).
+
+A RulePolicy alone, trained in memory on the rules in a second: catches an incomplete or
+contradicting rule long before `make train`, and checks the story paths without a model.
+`make test-stories` still runs the full model (NLU included) over the same stories.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ROOT
+
+STORIES = sorted((ROOT / "tests" / "stories").glob("*.yml"))
+
+
+@pytest.fixture(scope="module")
+def rule_policy_and_domain(tmp_path_factory):
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.importers.importer import TrainingDataImporter
+    from rasa.shared.utils.io import read_config_file
+
+    importer = TrainingDataImporter.load_from_dict(
+        domain_path=str(ROOT / "domain"), training_data_paths=[str(ROOT / "data")],
+        config_path=str(ROOT / "config.yml"),
+    )
+    domain = importer.get_domain()
+    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0).generate()
+    config = next(p for p in read_config_file(ROOT / "config.yml")["policies"] if p["name"] == "RulePolicy")
+    policy = RulePolicy.create(
+        {**RulePolicy.get_default_config(), **{k: v for k, v in config.items() if k != "name"}},
+        LocalModelStorage(Path(tmp_path_factory.mktemp("rules"))), Resource("rules"),
+        ExecutionContext(GraphSchema({}), "rules"),
+    )
+    policy.train(trackers, domain)  # raises InvalidRule for incomplete or contradicting rules
+    return policy, domain
+
+
+def _stories(path: Path, domain):
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    return YAMLStoryReader(domain).read_from_file(str(path))
+
+
+@pytest.mark.parametrize("path", STORIES, ids=lambda p: p.name)
+def test_rules_predict_every_story_step(path, rule_policy_and_domain):
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    policy, domain = rule_policy_and_domain
+    wrong = []
+    for story in _stories(path, domain):
+        tracker = DialogueStateTracker.from_events(story.block_name, [], copy.deepcopy(domain.slots))
+        for event in story.explicit_events(domain):
+            if isinstance(event, ActionExecuted) and tracker.events:
+                probabilities = policy.predict_action_probabilities(tracker, domain).probabilities
+                best = max(range(len(probabilities)), key=probabilities.__getitem__)
+                predicted = domain.action_names_or_texts[best]
+                if predicted != event.action_name:
+                    wrong.append(f"{story.block_name}: expected {event.action_name}, rules say {predicted}")
+                    break
+            tracker.update(event, domain)
+    assert wrong == []
