@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+import yaml
+
 from bot.settings import ROOT, from_environment
 
 PYTHON = sys.executable
@@ -113,12 +115,11 @@ class Stack:
         return env
 
     def _endpoints_file(self) -> Path:
+        """`endpoints.yml` with the action server of this stack."""
+        endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+        endpoints["action_endpoint"] = {"url": f"{self.action_url}/webhook"}
         path = self.log_dir / f"endpoints-{self.rasa_port}.yml"
-        path.write_text(
-            f'action_endpoint:\n  url: "{self.action_url}/webhook"\n'
-            "nlg:\n  type: bot.nlg.KnowledgeNLG\n",
-            encoding="utf-8",
-        )
+        path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
         return path
 
     def services(self) -> List[Service]:

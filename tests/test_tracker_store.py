@@ -1,0 +1,38 @@
+"""Rasa's SQL tracker store on the project's database, with secrets masked before storage."""
+from __future__ import annotations
+
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.tracker_store import RedactingSQLTrackerStore
+
+
+async def test_conversation_survives_a_new_store_and_secrets_are_masked(tmp_path, domain):
+    url = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(url))
+    secret = "Mein Hostschlüssel ist 739214, warum geht das nicht?"
+    tracker = DialogueStateTracker.from_events("alice", [
+        ActionExecuted("action_listen"),
+        UserUttered(secret, {"name": "share_secret", "confidence": 1.0}, parse_data={"text": secret}),
+        UserUttered("Telefonnummer Schweiz", {"name": "ask_phone", "confidence": 0.9}),
+    ], domain.slots)
+    await store.save(tracker)
+
+    reopened = RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(url))
+    restored = await reopened.retrieve("alice")
+    texts = [event.text for event in restored.events if isinstance(event, UserUttered)]
+    assert texts[1] == "Telefonnummer Schweiz"
+    assert "739214" not in texts[0] and "warum geht das nicht" in texts[0]
+    assert "739214" not in url.read_bytes().decode("utf-8", "ignore")
+
+
+async def test_default_configuration_comes_from_database_url(tmp_path, domain, monkeypatch):
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bolt.db'}")
+    get_settings.cache_clear()
+    try:
+        store = RedactingSQLTrackerStore(domain=domain)
+        assert store.engine.url.database == str(tmp_path / "bolt.db")
+    finally:
+        get_settings.cache_clear()
