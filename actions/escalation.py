@@ -33,6 +33,7 @@ from actions.context import (
 )
 from bot.messages import render
 from bot.redaction import redact
+from bot.entitlements import ANONYMOUS_OFFERS
 from bot.knowledge import load_knowledge
 from bot.triage import triage
 
@@ -116,7 +117,7 @@ async def decide(
     """Say and mark the escalation outcome for this user; returns the slot events."""
     lang = context.lang
     if context.anonymous:
-        offers = ["ticket", "community", "help_center"]
+        offers = list(ANONYMOUS_OFFERS)
         _marker(dispatcher, render("escalation_login_required", lang),
                 {"status": "login_required", "offers": offers}, offer_buttons(offers, lang))
         return [SlotSet(HANDOFF_STATUS, "login_required")]
