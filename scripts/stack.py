@@ -20,7 +20,7 @@ from typing import Dict, List, Optional
 
 import yaml
 
-from bot.settings import ROOT, from_environment
+from bot.settings import ROOT, InsecureSettings, from_environment, get_settings
 
 PYTHON = sys.executable
 # Rasa's first answer after start includes loading the model (about 20 s on 2 cores).
@@ -127,7 +127,7 @@ class Stack:
         return [
             Service(
                 "actions",
-                [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
+                [PYTHON, "-m", "actions"],
                 f"{self.action_url}/health",
             ),
             Service(
@@ -172,7 +172,11 @@ class Stack:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run the action server, Rasa and the live-agent service.")
     parser.parse_args()
-    settings = from_environment()
+    try:
+        settings = get_settings()
+    except InsecureSettings as error:
+        print(f"Refusing to start: {error}", file=sys.stderr)
+        return 2
     stack = Stack(
         rasa_port=settings.rasa_port,
         action_port=settings.action_server_port,
