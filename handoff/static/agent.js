@@ -710,6 +710,7 @@
     var atBottom = !list.firstChild || list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     clear(list);
     messages.forEach(function (m) {
+      if (m.text == null || String(m.text).trim() === '') return; // e.g. a bare handoff marker
       var from = ['user', 'bot', 'agent', 'system'].indexOf(m.from) === -1 ? 'system' : m.from;
       var li = el('li', 'msg msg--' + from);
       li.setAttribute('data-from', from);

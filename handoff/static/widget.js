@@ -638,6 +638,7 @@
   function onHistory(frame) {
     // Replayed messages are shown as they were; the current mode comes from `welcome`.
     (frame.messages || []).forEach(function (m) {
+      if (m.text == null || String(m.text).trim() === '') return; // a bare handoff marker
       renderMessage(m.from, m.text, { at: m.at, name: agentNameOf(m) });
     });
     state.replayUntil = 0;
@@ -677,9 +678,11 @@
       setMode('bot'); // the agent handed the conversation back
     }
     if (from !== 'user') hideTyping();
-    var buttons = Array.isArray(frame.buttons) ? frame.buttons : null;
-    renderMessage(from, frame.text, { at: frame.at, buttons: replay ? null : buttons, name: agentNameOf(frame) });
+    var buttons = Array.isArray(frame.buttons) && frame.buttons.length ? frame.buttons : null;
+    var hasText = frame.text != null && String(frame.text).trim() !== '';
+    if (hasText || buttons) renderMessage(from, hasText ? frame.text : '', { at: frame.at, buttons: replay ? null : buttons, name: agentNameOf(frame) });
     if (frame.custom && frame.custom.handoff) onHandoff(frame.custom.handoff);
+    if (!hasText && !buttons) return;
     if (!replay && !state.open && from !== 'user') {
       state.unread += 1;
       renderBadge();
