@@ -200,7 +200,9 @@ class Country:
 
     def in_(self, language: str | None) -> str:
         """ "in der Schweiz" / "in the United States"."""
-        return f"in {self.dative.get(language)}"
+        phrase = f"in {self.dative.get(language)}"
+        # German contracts "in dem" ("im Vereinigten Königreich").
+        return "im " + phrase[len("in dem "):] if phrase.startswith("in dem ") else phrase
 
 
 @dataclass(frozen=True)

@@ -297,16 +297,22 @@ def conversation_language(
     """The conversation's language from its user messages, oldest first.
 
     Each turn is ``(parse_data, metadata)``; ``parse_data["language"]`` is the detector's
-    ``{"code", "confidence"}`` and ``metadata["locale"]`` the page's locale hint.
+    ``{"code", "confidence"}`` and ``metadata["locale"]`` the page's locale hint. With neither a
+    confident detection nor a locale, a weak detection ("UK hotline?") beats the default.
     """
     locale: Optional[str] = None
     detected: Optional[str] = None
+    guessed: Optional[str] = None
     for parse_data, metadata in user_turns:
         language = parse_data.get("language") if isinstance(parse_data, Mapping) else None
+        code = (language.code if isinstance(language, Detection)
+                else language.get("code") if isinstance(language, Mapping) else None)
+        if code in LANGUAGES:
+            guessed = code
         if is_confident(language):
-            detected = language.code if isinstance(language, Detection) else language["code"]
+            detected = code
         if isinstance(metadata, Mapping):
             hint = normalize_locale(metadata.get("locale"))
             if hint:
                 locale = hint
-    return detected or locale or default
+    return detected or locale or guessed or default

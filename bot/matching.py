@@ -96,6 +96,7 @@ class Matcher:
         self.phrase_starts = {key.split(" ")[0] for key in self.phrases if " " in key}
         self.exact_starts = {key.split(" ")[0] for key in self.exact if " " in key}
         self.max_words = max(key.count(" ") + 1 for key in [*self.phrases, *self.exact])
+        self.typos = self._typo_index()
 
     # ------------------------------------------------------------------ building
 
@@ -172,6 +173,35 @@ class Matcher:
                 f"knowledge/{_source(target)}: {alias!r} would mean both {_describe(known)} and {_describe(target)}"
             )
 
+    def _typo_index(self) -> dict[str, _Target]:
+        """One-letter deletions of every long one-word country name → that country.
+
+        A typed word matches when it, or one of its own one-letter deletions, is in this index:
+        one letter missing, extra, wrong or swapped ("Östereich", "Frankriech"). Names shorter
+        than `_TYPO_MIN_LENGTH` are left out: among short words a typo is too often another word.
+        """
+        index: dict[str, _Target] = {}
+        ambiguous: set[str] = set()
+        for key, target in self.phrases.items():
+            if target.entity != "country" or " " in key or len(key) < _TYPO_MIN_LENGTH:
+                continue
+            # Not the name less its last letter: that is mostly an adjective ("German").
+            for variant in {key, *_deletions(key)} - {key[:-1]}:
+                if index.setdefault(variant, target) != target:
+                    ambiguous.add(variant)
+        for variant in ambiguous:
+            del index[variant]
+        return index
+
+    def _typo(self, word: str) -> _Target | None:
+        if len(word) < _TYPO_MIN_LENGTH:
+            return None
+        for variant in (word, *_deletions(word)):
+            target = self.typos.get(variant)
+            if target is not None:
+                return target
+        return None
+
     # ------------------------------------------------------------------ matching
 
     def find(self, text: str) -> list[Mention]:
@@ -244,7 +274,8 @@ class Matcher:
                     if any(following[:n] in self.nouns for n in self.noun_lengths if n <= len(following)):
                         return _Target("country", code)
                     break
-        return None
+        # Last resort, countries only: a one-letter typo of a long name ("Östereich").
+        return self._typo(word)
 
     def _code_counts(self, code: str, text: str, found: list, canon: list[str], i: int) -> bool:
         """Whether an upper-case code word really names its country here."""
@@ -285,6 +316,14 @@ class Matcher:
 
 
 _SOURCES = {"country": "countries.yml", "plan": "plans.yml", "feature": "features.yml", "priority": "priorities.yml"}
+
+
+_TYPO_MIN_LENGTH = 7
+
+
+def _deletions(word: str) -> set[str]:
+    """`word` with one letter left out, in every position; the first letter is kept."""
+    return {word[:i] + word[i + 1:] for i in range(1, len(word))}
 
 
 def _source(target) -> str:

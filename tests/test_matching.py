@@ -262,3 +262,17 @@ def test_lowercase_standard_needs_another_plan(knowledge, text, expected):
 def test_dial_in_is_not_phone_support(knowledge):
     assert found("Die Telefoneinwahl ins Meeting geht nicht", knowledge) == []
     assert found("dial in by phone doesn't work", knowledge) == []
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Telefonnummer östereich", "AT"), ("hotline frankriech", "FR"), ("nummer deutchland", "DE"),
+    ("support schweitz", "CH"), ("Austrailia number", "AU"), ("Neuseland?", "NZ"),
+])
+def test_one_letter_typos_of_long_country_names_resolve(text, code):
+    assert [m.value for m in find_mentions(text) if m.entity == "country"] == [code]
+
+
+@pytest.mark.parametrize("text", ["Ich bin im Urlaub", "Die Spannung steigt", "Englisch bitte", "Polizei",
+                                  "Japanisch lernen", "das Ergebnis", "Schweiß"])
+def test_typo_tolerance_does_not_invent_countries(text):
+    assert [m for m in find_mentions(text) if m.entity == "country"] == []

@@ -17,9 +17,15 @@ def answer(context: Context) -> Reply:
     lang = context.lang
     countries = [knowledge.country(code) for code in context.remembered("country")]
     countries = [country for country in countries if country is not None]
+    info = knowledge.phone_info
     if not countries:
+        # Asked without a country ("what do I need before I call?"): everything but the number.
         return {
-            "text": messages.render("phone_which_country", lang, countries=_country_list(knowledge, lang)),
+            "text": "\n".join([
+                messages.render("phone_which_country", lang, countries=_country_list(knowledge, lang)),
+                f"{info.have_ready.get(lang)} {info.long_distance.get(lang)}",
+                info.eligibility.get(lang),
+            ]),
             "buttons": [
                 {"title": knowledge.country(code).name.get(lang), "payload": f'/ask_phone{{"country":"{code}"}}'}
                 for code in SUGGESTED
@@ -35,7 +41,6 @@ def answer(context: Context) -> Reply:
                 "phone_no_number", lang, country=country.name.get(lang), countries=_country_list(knowledge, lang)
             ))
     if any(country.has_phone for country in countries):
-        info = knowledge.phone_info
         parts.append(f"{info.long_distance.get(lang)} {info.have_ready.get(lang)}")
         parts.append(info.eligibility.get(lang))
     return {"text": "\n".join(parts)}
