@@ -7,16 +7,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from handoff.db import make_engine
+from bot.database import run_alembic_environment
 from handoff.models import metadata
-
-VERSION_TABLE = "alembic_version_handoff"
-
-config = context.config
 
 
 def database_url() -> str:
-    url = config.get_main_option("sqlalchemy.url")
+    url = context.config.get_main_option("sqlalchemy.url")
     if url:
         return url
     from bot.settings import get_settings
@@ -24,43 +20,4 @@ def database_url() -> str:
     return get_settings().database_url
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
-    if type_ == "table":
-        return name in metadata.tables
-    return True
-
-
-def run_migrations_offline() -> None:
-    context.configure(
-        url=database_url(),
-        target_metadata=metadata,
-        version_table=VERSION_TABLE,
-        include_object=include_object,
-        literal_binds=True,
-        render_as_batch=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations_online() -> None:
-    engine = make_engine(database_url())
-    try:
-        with engine.connect() as connection:
-            context.configure(
-                connection=connection,
-                target_metadata=metadata,
-                version_table=VERSION_TABLE,
-                include_object=include_object,
-                render_as_batch=True,
-            )
-            with context.begin_transaction():
-                context.run_migrations()
-    finally:
-        engine.dispose()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+run_alembic_environment(context, database_url(), metadata, version_table="alembic_version_handoff")

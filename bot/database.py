@@ -1,0 +1,80 @@
+"""The one way this project opens a database, and runs an Alembic environment on it.
+
+The accounts (`bot/accounts/`), the live-agent service (`handoff/`) and Rasa's tracker store
+share one database by default (a SQLite file), each with its own tables and, for the first two,
+their own Alembic version table.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine, create_engine, make_url
+
+# Several processes write to the same SQLite file: a writer waits this long for its turn.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL, a busy timeout, foreign keys and explicit BEGINs.
+
+    On SQLite, a connection with the execution option `sqlite_immediate=True` starts its
+    transactions with `BEGIN IMMEDIATE`: a write transaction that began as a reader could
+    otherwise fail at once with "database is locked" instead of waiting for the busy timeout.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, future=True, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        future=True,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling is switched off so that `_on_begin` decides.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def run_alembic_environment(context: Any, url: str, metadata: MetaData, version_table: str) -> None:
+    """The body of an Alembic `env.py` for one part of the shared database.
+
+    Only the tables of `metadata` are compared, and the revision is kept in `version_table`, so
+    each part migrates on its own schedule without touching the others' tables.
+    """
+
+    def include_object(obj: Any, name: str, type_: str, reflected: bool, compare_to: Any) -> bool:
+        return name in metadata.tables if type_ == "table" else True
+
+    options = dict(target_metadata=metadata, version_table=version_table,
+                   include_object=include_object, render_as_batch=True)  # SQLite alters by copying
+    if context.is_offline_mode():
+        context.configure(url=url, literal_binds=True, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            context.configure(connection=connection, **options)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
