@@ -45,3 +45,9 @@ test-nlu: train  ## held-out NLU evaluation; fails below the thresholds in scrip
 
 clean:
 	rm -rf models results var data/lookups
+
+evaluate: venv train  ## NLU quality: held-out set, 5-fold cross-validation, entities, language -> reports/evaluation.md
+	$(PY) -m scripts.evaluate
+
+bench: venv train  ## speed: REST + widget load, startup, training, memory, vs a stock `rasa init` bot -> reports/benchmarks.md
+	$(PY) -m scripts.bench

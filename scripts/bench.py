@@ -142,6 +142,7 @@ def train_ours(out_dir: Path, cache_dir: Path) -> float:
 
 def init_stock(directory: Path, cache_dir: Path) -> float:
     """`rasa init --no-prompt` (creates and trains the stock bot); returns the seconds it took."""
+    directory.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     subprocess.run([PYTHON, "-m", "rasa", "init", "--no-prompt", "--init-dir", str(directory)],
                    cwd=directory.parent, env=rasa_env(RASA_CACHE_DIRECTORY=str(cache_dir)), check=True,
@@ -242,6 +243,10 @@ def render(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+class _Skip(Exception):
+    pass
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--levels", default="1,20,50", help="concurrent conversations, comma-separated")
@@ -251,6 +256,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--model", type=Path, help="benchmark this model (implies --skip-train)")
     parser.add_argument("--skip-stock", action="store_true")
     parser.add_argument("--skip-ws", action="store_true")
+    parser.add_argument("--skip-ours", action="store_true", help="only the stock bot")
     parser.add_argument("--tracker-store", choices=["sql", "memory"], default="sql",
                         help="sql: endpoints.yml as is; memory: Rasa's InMemoryTrackerStore")
     parser.add_argument("--profile", action="store_true", help="py-spy Rasa during REST at the middle level")
@@ -271,7 +277,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bolt-bench-") as tmp_name:
         tmp = Path(tmp_name)
         model = args.model or ROOT / "models" / "bolt.tar.gz"
-        if not (args.skip_train or args.model):
+        if not (args.skip_train or args.model or args.skip_ours):
             print("training our model (config.yml, cold cache) …", flush=True)
             result["ours"]["train_s"] = train_ours(tmp / "model", tmp / "cache-ours")
             model = tmp / "model" / "bolt.tar.gz"
@@ -284,15 +290,19 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"  {result['stock']['train_s']:.0f} s", flush=True)
 
         # ---- ours
-        database_url = f"sqlite:///{tmp / 'bench.db'}"
-        prepare_database(database_url)
-        stack = BenchStack(rasa_port=free_port(), action_port=free_port(), handoff_port=free_port(),
-                           database_url=database_url, model=str(model), log_dir=tmp / "log")
-        stack.tracker_store = args.tracker_store
-        print("starting our stack …", flush=True)
-        started = time.monotonic()
-        stack.start()
+        stack = None
+        if not args.skip_ours:
+            database_url = f"sqlite:///{tmp / 'bench.db'}"
+            prepare_database(database_url)
+            stack = BenchStack(rasa_port=free_port(), action_port=free_port(), handoff_port=free_port(),
+                               database_url=database_url, model=str(model), log_dir=tmp / "log")
         try:
+            if stack is None:
+                raise _Skip
+            stack.tracker_store = args.tracker_store
+            print("starting our stack …", flush=True)
+            started = time.monotonic()
+            stack.start()
             result["ours"]["ready_s"] = first_answer(stack.rasa_url, started + READY_TIMEOUT_SECONDS) - started
             print(f"  ready after {result['ours']['ready_s']:.1f} s", flush=True)
             asyncio.run(loadgen.warm_up(stack.rasa_url))
@@ -308,8 +318,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             result["ours"]["memory"] = memory
             result["ours"]["rss_total_mb"] = round(sum(m["rss_mb"] for m in memory.values()), 1)
             result["ours"]["peak_rss_total_mb"] = round(sum(m["peak_rss_mb"] for m in memory.values()), 1)
+        except _Skip:
+            pass
         finally:
-            stack.stop()
+            if stack is not None:
+                stack.stop()
 
         # ---- stock
         if not args.skip_stock:
