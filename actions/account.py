@@ -1,26 +1,67 @@
 """Account-aware answers for the signed-in user: "may I call support?", "what does my plan
-include?" (`action_my_support`) and "who is my technical account manager?" (`action_tam`)."""
+include?" (`action_my_support`) and "who is my technical account manager?" (`action_tam`).
+
+A question about calling support ("Kann ich euch anrufen?", "Can I get help over the phone?")
+is answered first and in words: yes or no for this user, with the general rule and the other
+ways to support when it is no; anonymous users get the general rule and are asked to sign in.
+"""
 from __future__ import annotations
+
+import re
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import UserContext, load_context
+from actions.context import UserContext, latest_entities, latest_user_text, load_context
+from bot.knowledge import load_knowledge
 from bot.messages import render
+
+# "anrufen", "ruf ich ... an", "telefonisch", "Hotline", "phone", "call", "ring your support line"
+_PHONE_QUESTION = re.compile(
+    r"\b(?:telefon\w*|anruf\w*|anzurufen|rufe?n?\s+(?:\w+\s+){0,3}?an|hotline|durchwahl|"
+    r"phone\w*|telephone\w*|call\w*|ring|support line)\b",
+    re.IGNORECASE,
+)
+PHONE_FEATURE = "tier1_phone"
+
+
+def asks_about_phone(tracker: Tracker) -> bool:
+    """True when the message asks about phone support (its words or the `feature` entity)."""
+    return bool(_PHONE_QUESTION.search(latest_user_text(tracker))) or (
+        PHONE_FEATURE in latest_entities(tracker, "feature")
+    )
+
+
+def phone_answer(context: UserContext) -> str:
+    """Yes or no to "may I call support?" for this user; the general rule when anonymous."""
+    lang = context.lang
+    phones = load_knowledge().phone_info
+    eligibility = " ".join(phones.eligibility.get(lang).split())
+    if context.anonymous:
+        return render("account_phone_sign_in", lang, eligibility=eligibility)
+    assert context.rights is not None
+    if context.rights.phone:
+        return render("account_phone_yes", lang, have_ready=" ".join(phones.have_ready.get(lang).split()))
+    alternatives = render("account_phone_alternatives_chat" if context.rights.live_chat
+                          else "account_phone_alternatives_ticket", lang)
+    return render("account_phone_no", lang, eligibility=eligibility, alternatives=alternatives)
 
 
 def _login_required(dispatcher: CollectingDispatcher, context: UserContext) -> None:
     dispatcher.utter_message(text=render("account_login_required", context.lang))
 
 
-def support_lines(context: UserContext) -> list[str]:
-    """The user's rights, one sentence each, in the conversation's language."""
+def support_lines(context: UserContext, phone_first: bool = False) -> list[str]:
+    """The user's rights, one sentence each, in the conversation's language.
+
+    phone_first: the question was about calling support, so its answer leads (in full)."""
     assert context.user is not None and context.rights is not None
     lang, user, rights = context.lang, context.user, context.rights
     account = user.account
-    lines = [
+    lines = [phone_answer(context)] if phone_first else []
+    lines += [
         render(
             "account_summary", lang,
             account=account.name,
@@ -34,7 +75,8 @@ def support_lines(context: UserContext) -> list[str]:
         lines.append(render("account_right_live_chat_yes", lang, queue_name=render(f"queue_{rights.queue}", lang)))
     else:
         lines.append(render(f"account_right_live_chat_{rights.reason}", lang))
-    lines.append(render("account_right_phone_yes" if rights.phone else "account_right_phone_no", lang))
+    if not phone_first:
+        lines.append(render("account_right_phone_yes" if rights.phone else "account_right_phone_no", lang))
     lines.append(render("account_right_ticket", lang))
     if rights.prioritized:
         lines.append(render("account_right_prioritized_yes", lang))
@@ -55,10 +97,14 @@ class ActionMySupport(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         context = await load_context(tracker)
+        phone = asks_about_phone(tracker)
         if context.anonymous:
-            _login_required(dispatcher, context)
+            if phone:
+                dispatcher.utter_message(text=phone_answer(context))
+            else:
+                _login_required(dispatcher, context)
             return []
-        dispatcher.utter_message(text="\n".join(support_lines(context)))
+        dispatcher.utter_message(text="\n".join(support_lines(context, phone_first=phone)))
         return []
 
 

@@ -9,11 +9,18 @@ Every decision carries the CONTRACT handoff marker (`custom.handoff`) next to it
 
 Problem reports are triaged to P1–P4 (`bot.triage`) into the slots `problem` and
 `problem_priority` (not the FAQ slot `priority`); the user can correct the level.
+
+Whatever the NLU picked, a message that both describes a problem and asks for a person ("Mein Ton
+geht seit heute nicht, ich will sofort einen Mitarbeiter") gets the escalation decision in the
+same turn, with that message as the problem. Each user message costs at most one action run:
+`action_not_understood` (nlu_fallback: clarify, or escalate) and `action_after_secret` (after the
+in-process secret warning: the redacted report or request still counts) decide in one call.
 """
 from __future__ import annotations
 
 import logging
-from typing import Any
+import re
+from typing import Any, Mapping
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -46,6 +53,116 @@ NEEDS_PROBLEM = "needs_problem"  # featurized: the rules start the problem_form 
 NEED_PROBLEM = "need_problem"
 LEVELS = ("P1", "P2", "P3", "P4")
 URGENT_LEVELS = ("P1", "P2")  # Premier+ escalates these without being asked
+REPORT_PROBLEM = "report_problem"
+REQUEST_HUMAN = "request_human"
+INTENT_BEFORE_SECRET = "intent_before_secret"  # parse data key of bot.components.SecretGuard
+CLARIFY = "utter_clarify"
+
+# Request phrasing for a person, German and English: "ich will/möchte/brauche ... einen
+# Mitarbeiter", "verbinden Sie mich", "mit dem Support sprechen", "connect me", "I want/need an
+# agent", "talk to someone". A person word alone is no request: "kein Mitarbeiter kann Meetings
+# starten" is a P1 problem, and "ich möchte, dass meine Mitarbeiter ..." is no request either.
+# Matched on the lower-cased text without apostrophes ("I'd" → "id").
+_PERSON = (
+    r"(?:(?:support-?)?mitarbeiter(?:in|innen)?|agent(?:en|in)?|mensch(?:en)?|person|live-?chat|"
+    r"berater(?:in)?|techniker(?:in)?|ansprechpartner(?:in)?|support(?:-?team)?|kundendienst|"
+    r"human|humans|representative|rep|real person|(?:support )?staff|(?:support )?engineer|"
+    r"technician|live agent|agents?)"
+)
+_SOMEONE = r"(?:jemand(?:en|em)?|someone|somebody|anyone|a person)"
+_ARTICLE = r"(?:einen|eine|einem|einer|den|dem|der|nen|a|an|the|some|your|euren|ihren|ihrem)"
+_GAP = r"(?:(?!\bdass\b|\bthat\b)[^.!?,;]){0,40}?"
+PERSON_REQUEST_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(pattern) for pattern in (
+    # de: "ich will/möchte/brauche (sofort) einen Mitarbeiter", "ich hätte gern einen Menschen"
+    rf"\b(?:will|wollen|möchte|moechte|möchten|brauche|brauchen|bräuchte|benötige|benötigen|"
+    rf"hätte gerne?|würde gerne?|wünsche|verlange)\b{_GAP}"
+    rf"(?:\b{_ARTICLE}\s+(?:\w+\s+)?{_PERSON}|\b{_SOMEONE})\b",
+    # de: "verbinden Sie mich", "verbinde mich", "mich mit ... verbinden", "an Tier 2 weiterleiten"
+    r"\bverbinde[nt]?\b(?:\s+sie)?\s+(?:mich|uns)\b",
+    r"\b(?:mich|uns)\b[^.!?]{0,40}?\b(?:verbinden|weiterleiten|weiterverbinden|durchstellen)\b",
+    r"\b(?:bitte\s+)?(?:an|zu)\s+[^.!?]{0,30}?\b(?:weiterleiten|weiterverbinden|durchstellen)\b",
+    # de: "mit einem Mitarbeiter sprechen/chatten", "mit dem Support reden"
+    rf"\bmit\s+(?:\w+\s+){{0,2}}?(?:{_PERSON}|{_SOMEONE})\s+(?:\w+\s+){{0,2}}?"
+    r"(?:sprechen|reden|chatten|telefonieren|klären|verbunden)\b",
+    # de: "bitte einen Mitarbeiter", "Mitarbeiter bitte"; en: "agent please"
+    rf"\bbitte\s+(?:{_ARTICLE}\s+)?(?:\w+\s+)?{_PERSON}\b",
+    rf"\b{_PERSON}\s+(?:bitte|please|pls|plz)\b",
+    # en: "connect me", "put me through", "transfer me", "hand me over", "route me to tier 2"
+    r"\b(?:connect|transfer|put|hand|route|escalate)\s+(?:me|us)\b",
+    # en: "I want/need/'d like an agent", "we need someone", "I want to talk to ..."
+    rf"\b(?:i|we|id|wed)\s+(?:would\s+|really\s+|just\s+)?(?:want|need|like|wanna|demand)\b{_GAP}"
+    rf"(?:\b{_ARTICLE}\s+(?:\w+\s+)?{_PERSON}|\b{_SOMEONE})\b",
+    # en: "get me a human", "can I have/get an agent"
+    rf"\b(?:get|give|find)\s+(?:me|us)\s+(?:{_ARTICLE}\s+)?(?:\w+\s+)?(?:{_PERSON}|{_SOMEONE})\b",
+    rf"\b(?:can|could|may)\s+(?:i|we)\s+(?:get|have)\s+{_ARTICLE}\s+(?:\w+\s+)?{_PERSON}\b",
+    # de: "kann mir ein Mitarbeiter helfen?"; en: "can an agent / someone help me?"
+    rf"\b(?:kann|könnte|können)\s+(?:mir|uns)\s+(?:ein|eine|einer|jemand)\w*\s+(?:\w+\s+)?(?:{_PERSON}\s+)?helfen\b",
+    rf"\b(?:can|could)\s+(?:{_ARTICLE}\s+(?:\w+\s+)?{_PERSON}|{_SOMEONE})\s+help\b",
+    # en: "talk/speak/chat to/with a human", "talk to support"
+    rf"\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:\w+\s+){{0,2}}?(?:{_PERSON}|{_SOMEONE})\b",
+))
+
+# What a problem description says beyond the cues of knowledge/triage.yml: a verb with a
+# negation a few words later ("geht seit heute nicht", "komme nicht ins Meeting", "wird
+# abgelehnt") or an English negated verb ("don't work"). Checked on the text without its
+# request phrases, so "can't you connect me to an agent" is no problem description.
+_PROBLEM_HINTS = re.compile(
+    r"\b(?:geht|gehen|funktioniert|funktionieren|klappt|klappen|läuft|laufen|lädt|laden|startet|"
+    r"starten|öffnet|komme|kommt|kommen|höre|hört|hören|sehe|sieht|sehen|wird|werden)\b"
+    r"(?:\s+[^\s.!?,]+){0,3}?\s+(?:nicht|kaum|abgelehnt)\b"
+    r"|\b(?:doesnt|dont|wont|isnt|arent|cant|cannot|couldnt|didnt|does not|do not|will not|is not)\s+"
+    r"(?:\w+\s+){0,2}?(?:work|load|start|open|connect|join|sync|show|play|hear|see|share|record|save|"
+    r"update|install|log|accept|arrive)"
+)
+_APOSTROPHES = re.compile(r"['’`´]")
+_CLAUSES = re.compile(r"[.!?,;:]+|\s(?:und|and|but|aber|so|also|deshalb|daher)\s")
+
+
+def _normalized(text: str) -> str:
+    return " ".join(_APOSTROPHES.sub("", text or "").lower().split())
+
+
+def asks_for_person(text: str) -> bool:
+    """True when the message asks for a person ("..., ich will sofort einen Mitarbeiter")."""
+    normalized = _normalized(text)
+    return any(pattern.search(normalized) for pattern in PERSON_REQUEST_PATTERNS)
+
+
+def _request_match(clause: str) -> re.Match[str] | None:
+    matches = [m for m in (p.search(clause) for p in PERSON_REQUEST_PATTERNS) if m]
+    return min(matches, key=lambda m: m.start()) if matches else None
+
+
+def _is_problem(text: str, strict: bool) -> bool:
+    """Triage says P1..P3 (strict: by a cue of a level, not only the generic "kann nicht")."""
+    if not text.strip():
+        return False
+    if _PROBLEM_HINTS.search(text):
+        return True
+    result = triage(text)
+    return result.reads_like_problem and not (strict and result.is_default)
+
+
+def describes_problem(text: str) -> bool:
+    """True when the message, its request for a person aside, describes a problem, so it can
+    serve as the problem of an escalation: "screen share is black, get me an agent" and "Mein Ton
+    geht seit heute nicht, ich will sofort einen Mitarbeiter" do; "I want to talk to a live
+    agent", "Can't you connect me to an agent?" and "Ich habe Premier+, sofort an Tier 2
+    weiterleiten!" do not.
+
+    Clauses (split at punctuation and "und"/"and"/"but"/"aber") that ask for a person are left
+    out; of such a clause only what precedes the request counts, and only with a level cue.
+    """
+    if not text or text.startswith("/"):
+        return False
+    for clause in _CLAUSES.split(_normalized(text)):
+        match = _request_match(clause)
+        if match is None:
+            if _is_problem(clause, strict=False):
+                return True
+        elif _is_problem(clause[:match.start()], strict=True):
+            return True
+    return False
 
 OFFER_PAYLOADS = {
     "ticket": "/open_ticket",
@@ -113,8 +230,12 @@ async def decide(
     problem: str | None,
     priority: str | None,
     automatic: bool = False,
+    queued_key: str | None = None,
 ) -> list[EventType]:
-    """Say and mark the escalation outcome for this user; returns the slot events."""
+    """Say and mark the escalation outcome for this user; returns the slot events.
+
+    `queued_key` names the message of a `queued` outcome (default: `escalation_queued`, or
+    `escalation_queued_automatic` for Premier+'s P1/P2 escalation)."""
     lang = context.lang
     if context.anonymous:
         offers = list(ANONYMOUS_OFFERS)
@@ -152,7 +273,7 @@ async def decide(
     priority = answer.get("priority") or priority
     prioritized = bool(answer.get("prioritized", rights.prioritized))
     position = int(answer.get("position") or 1)
-    key = "escalation_queued_automatic" if automatic else "escalation_queued"
+    key = queued_key or ("escalation_queued_automatic" if automatic else "escalation_queued")
     text = render(
         key, lang, queue_name=render(f"queue_{queue}", lang), priority=priority, position=position,
         prioritized_note=_prioritized_note(prioritized, priority, lang),
@@ -168,75 +289,207 @@ async def decide(
     return events + [SlotSet(HANDOFF_STATUS, "queued")]
 
 
-def _intent(event: dict[str, Any]) -> str | None:
+def _intent(event: Mapping[str, Any]) -> str | None:
     return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
 
 
-def problem_from_history(tracker: Tracker) -> str | None:
-    """A problem the user described without it being stored, e.g. in the request itself.
+def _intent_before_secret(event: Mapping[str, Any]) -> str | None:
+    """The classifier's intent of a message `SecretGuard` turned into `share_secret`."""
+    before = (event.get("parse_data") or {}).get(INTENT_BEFORE_SECRET)
+    if isinstance(before, Mapping):
+        return before.get("name")
+    return before if isinstance(before, str) else None
 
-    "Meine Aufzeichnungen fehlen, bitte einen Mitarbeiter" describes the problem as it asks for
-    a human; so does an earlier report the NLU took for something else but triage recognises.
+
+def _user_events(tracker: Tracker) -> list[dict[str, Any]]:
+    return [event for event in session_events(tracker) if event.get("event") == "user"]
+
+
+def latest_intent_before_secret(tracker: Tracker) -> str | None:
+    """`intent_before_secret` of the latest message (the SDK's latest_message, else its event)."""
+    latest = tracker.latest_message or {}
+    found = _intent_before_secret({"parse_data": latest})
+    if found:
+        return found
+    users = _user_events(tracker)
+    return _intent_before_secret(users[-1]) if users else None
+
+
+def problem_from_history(tracker: Tracker) -> str | None:
+    """A problem the user described without it being stored, redacted; None if there is none.
+
+    The current message counts when it describes a problem besides asking for a person ("screen
+    share is black, get me an agent"). An earlier message counts when it was a problem report
+    (also one `SecretGuard` turned into `share_secret`) or reads like a problem (P1..P3 by
+    triage), whatever the NLU took it for: "We're Premier+ customers ... our registration page
+    shows an error" may have been answered as a plan question, it still describes the problem.
     """
-    users = [event for event in session_events(tracker) if event.get("event") == "user"]
-    for event in reversed(users):
+    users = _user_events(tracker)
+    for index in range(len(users) - 1, -1, -1):
+        event = users[index]
         text = str(event.get("text") or "")
         if not text or text.startswith("/"):
             continue
-        if _intent(event) == "report_problem" or not triage(text).is_default:
-            return redact(text)
+        safe = redact(text)
+        if index == len(users) - 1:
+            if describes_problem(safe):
+                return safe
+            continue
+        if REPORT_PROBLEM in (_intent(event), _intent_before_secret(event)) or describes_problem(safe):
+            return safe
     return None
 
 
+async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, context: UserContext) -> list[EventType]:
+    """`action_escalate`'s decision: the stored problem, else one the user described, else (an
+    entitled user) ask for one; always sets `needs_problem` for the rules."""
+    events: list[EventType] = []
+    problem = tracker.get_slot(PROBLEM)
+    if not problem and context.rights is not None and context.rights.live_chat:
+        problem = problem_from_history(tracker)
+        if problem:
+            events.append(SlotSet(PROBLEM, problem))
+    priority = tracker.get_slot(PROBLEM_PRIORITY)
+    decided = await decide(dispatcher, tracker, context, problem, priority)
+    asking = SlotSet(HANDOFF_STATUS, NEED_PROBLEM) in decided
+    return events + decided + [SlotSet(NEEDS_PROBLEM, asking)]
+
+
+async def triage_report(dispatcher: CollectingDispatcher, tracker: Tracker, context: UserContext,
+                        problem: str) -> list[EventType]:
+    """`action_triage_problem`'s answer to a (redacted) problem report.
+
+    A report that also asks for a person gets the escalation decision at once, with the report
+    as the problem; Premier+ gets a P1/P2 problem escalated without asking; everyone else the
+    triaged level, buttons to correct it and the way on (an agent, or a ticket).
+    """
+    lang = context.lang
+    level = triage(problem).level
+    events: list[EventType] = [SlotSet(PROBLEM, problem), SlotSet(PROBLEM_PRIORITY, level)]
+
+    rights = context.rights
+    if asks_for_person(problem):
+        return events + await decide(dispatcher, tracker, context, problem, level)
+    if rights is not None and rights.automatic_escalation and level in URGENT_LEVELS:
+        return events + await decide(dispatcher, tracker, context, problem, level, automatic=True)
+
+    text = render("problem_triaged", lang, priority=level, summary=priority_summary(level, lang))
+    dispatcher.utter_message(text=text, buttons=priority_buttons(lang))
+    if rights is not None and rights.live_chat:
+        dispatcher.utter_message(
+            text=render("problem_next_agent", lang),
+            buttons=[{"title": render("offer_agent", lang), "payload": "/request_human"}],
+        )
+    else:
+        dispatcher.utter_message(
+            text=render("problem_next_ticket", lang),
+            buttons=offer_buttons(["ticket"], lang),
+        )
+    return events
+
+
 class ActionEscalate(Action):
-    """`request_human`, or the second failed turn: decide and tell."""
+    """`request_human`, or the problem_form is done: decide and tell."""
 
     def name(self) -> str:
         return "action_escalate"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         context = await load_context(tracker)
-        problem = tracker.get_slot(PROBLEM)
-        events: list[EventType] = []
-        if not problem and context.rights is not None and context.rights.live_chat:
-            problem = problem_from_history(tracker)
-            if problem:
-                events.append(SlotSet(PROBLEM, problem))
-        priority = tracker.get_slot(PROBLEM_PRIORITY)
-        events += await decide(dispatcher, tracker, context, problem, priority)
-        asking = SlotSet(HANDOFF_STATUS, NEED_PROBLEM) in events
-        return events + [SlotSet(NEEDS_PROBLEM, asking)]
+        return await escalate(dispatcher, tracker, context)
 
 
 class ActionTriageProblem(Action):
-    """`report_problem`: note the problem and its level; Premier+ with P1/P2 goes to an agent."""
+    """`report_problem`: note the problem and its level; escalate when the report also asks for
+    a person, and for Premier+ with P1/P2."""
 
     def name(self) -> str:
         return "action_triage_problem"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         context = await load_context(tracker)
-        lang = context.lang
-        problem = redact(latest_user_text(tracker))
-        level = triage(problem).level
-        events: list[EventType] = [SlotSet(PROBLEM, problem), SlotSet(PROBLEM_PRIORITY, level)]
+        return await triage_report(dispatcher, tracker, context, redact(latest_user_text(tracker)))
 
+
+def _previous_turn_clarified(tracker: Tracker) -> bool:
+    """True when the bot answered the user's previous message with the clarification (the
+    first failed turn), so the current not-understood message is the second in a row."""
+    events = session_events(tracker)
+    users = [index for index, event in enumerate(events) if event.get("event") == "user"]
+    if len(users) < 2:
+        return False
+    for event in events[users[-2] + 1:users[-1]]:
+        if event.get("event") == "action" and event.get("name") == CLARIFY:
+            return True  # the clarification as a rule's own action (core fallback, old rules)
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == CLARIFY:
+            return True  # rendered by Rasa's NLG for action_not_understood
+    return False
+
+
+class ActionNotUnderstood(Action):
+    """`nlu_fallback`: the bot cannot answer the message.
+
+    Premier+ (automatic escalation): queued at once, the unclear message as the problem (unless
+    one is stored already) and its triaged level. Everyone else: the clarification with the
+    likely topics (`utter_clarify`, rendered in the Rasa process), and on the second failure in
+    a row the escalation decision as for `request_human`. Always sets `needs_problem`.
+    """
+
+    def name(self) -> str:
+        return "action_not_understood"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        context = await load_context(tracker)
         rights = context.rights
-        if rights is not None and rights.automatic_escalation and level in URGENT_LEVELS:
-            return events + await decide(dispatcher, tracker, context, problem, level, automatic=True)
+        queued = tracker.get_slot(HANDOFF_STATUS) == "queued"
+        if rights is not None and rights.automatic_escalation and not queued:
+            stored = tracker.get_slot(PROBLEM)
+            text = latest_user_text(tracker)
+            problem = stored or (redact(text) if text and not text.startswith("/") else None)
+            if problem:
+                events: list[EventType] = []
+                if stored:
+                    priority = tracker.get_slot(PROBLEM_PRIORITY)
+                else:
+                    priority = triage(problem).level
+                    events += [SlotSet(PROBLEM, problem), SlotSet(PROBLEM_PRIORITY, priority)]
+                events += await decide(dispatcher, tracker, context, problem, priority,
+                                       automatic=True, queued_key="escalation_queued_not_understood")
+                return events + [SlotSet(NEEDS_PROBLEM, False)]
+        if not queued and _previous_turn_clarified(tracker):
+            return await escalate(dispatcher, tracker, context)
+        dispatcher.utter_message(response=CLARIFY)
+        return [SlotSet(NEEDS_PROBLEM, False)]
 
-        text = render("problem_triaged", lang, priority=level, summary=priority_summary(level, lang))
-        dispatcher.utter_message(text=text, buttons=priority_buttons(lang))
-        if rights is not None and rights.live_chat:
-            dispatcher.utter_message(
-                text=render("problem_next_agent", lang),
-                buttons=[{"title": render("offer_agent", lang), "payload": "/request_human"}],
-            )
-        else:
-            dispatcher.utter_message(
-                text=render("problem_next_ticket", lang),
-                buttons=offer_buttons(["ticket"], lang),
-            )
+
+class ActionAfterSecret(Action):
+    """After the (in-process) secret warning: a problem report or a request for a person that
+    held a secret still counts, redacted.
+
+    `SecretGuard` keeps the classifier's intent in `intent_before_secret`: `report_problem` is
+    triaged (and escalated when it also asks for a person) as by `action_triage_problem`,
+    `request_human` escalated as by `action_escalate`; anything else needs nothing more.
+    Always sets `needs_problem` (true: the problem_form asks for one sentence).
+    """
+
+    def name(self) -> str:
+        return "action_after_secret"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        before = latest_intent_before_secret(tracker)
+        if before not in (REPORT_PROBLEM, REQUEST_HUMAN):
+            return [SlotSet(NEEDS_PROBLEM, False)]
+        context = await load_context(tracker)
+        problem = redact(latest_user_text(tracker))
+        kept = render("secret_problem_kept", context.lang)
+        if before == REPORT_PROBLEM:
+            dispatcher.utter_message(text=kept)
+            return await triage_report(dispatcher, tracker, context, problem) + [SlotSet(NEEDS_PROBLEM, False)]
+        decision = CollectingDispatcher()
+        events = await escalate(decision, tracker, context)
+        if any(event.get("name") == PROBLEM for event in events):
+            dispatcher.utter_message(text=kept)  # the request described the problem too
+        dispatcher.messages.extend(decision.messages)
         return events
 
 

@@ -50,3 +50,66 @@ async def test_my_support_premier_plus_details(accounts_db, domain_dict):
 async def test_my_support_needs_sign_in(accounts_db, domain_dict):
     messages, _ = await run_action(ActionMySupport(), load_tracker("ask_my_support_en", "not-a-token"), domain_dict)
     assert "sign in" in texts(messages)
+
+
+# --- "Kann ich euch anrufen?": yes or no for phone, in words, first --------------------------
+# The acceptance checks (tests/exam/extended.yml, esc-*-phone-*) look for a phone word next to
+# the yes/no within one sentence.
+import re  # noqa: E402
+
+PHONE_YES = {
+    "de": [r"(?i)(telefon|anruf)[^.\n]{0,60}(\bja\b|dürfen|können)", r"(?i)(\bja\b|dürfen|können)[^.\n]{0,60}(telefon|anruf)"],
+    "en": [r"(?i)(phone|call)[^.\n]{0,60}(\byes\b|you can|you may)", r"(?i)(\byes\b|you can|you may)[^.\n]{0,60}(phone|call)"],
+}
+PHONE_NO = {
+    "de": [r"(?i)(telefon|anruf)[^.\n]{0,60}(nein|nicht|kein)", r"(?i)(nein|nicht|kein)[^.\n]{0,60}(telefon|anruf)"],
+    "en": [r"(?i)(phone|call)[^.\n]{0,60}(\bno\b|\bnot\b|n't)", r"(?i)(\bno\b|\bnot\b|n't)[^.\n]{0,60}(phone|call)"],
+}
+PHONE_QUESTIONS = {"de": "Kann ich euch anrufen?", "en": "Can I get help over the phone?"}
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+@pytest.mark.parametrize("user_id,phone", [
+    ("u-biz-admin", True), ("u-edu-admin", True), ("u-api-owner", True), ("u-premier-member", True),
+    ("u-plus-member", True), ("u-biz-member", False), ("u-pro-owner", False),
+    ("u-biz-unlicensed", False), ("u-basic-owner", False),
+])
+async def test_phone_question_gets_a_clear_yes_or_no_first(user_id, phone, lang, accounts_db, domain_dict):
+    tracker = load_tracker("ask_my_support", token_for(user_id), text=PHONE_QUESTIONS[lang], lang=lang)
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
+    answer = texts(messages)
+    first_line = answer.splitlines()[0]
+    first_sentence = first_line.split(". ")[0]
+    expected, other = (PHONE_YES, PHONE_NO) if phone else (PHONE_NO, PHONE_YES)
+    assert any(re.search(p, first_sentence) for p in expected[lang]), first_line
+    assert not any(re.search(p, first_sentence) for p in other[lang]), first_line
+    if phone:
+        assert not re.search(r"(?i)unfortunately|leider nicht|nicht berechtigt|not (entitled|eligible|allowed)", answer)
+        assert re.search(r"(?i)meeting.?id", first_line)  # what to have ready when calling
+    else:
+        # The general rule, so the user sees who may call.
+        assert re.search(r"(?i)licen[cs]ed|lizenziert", first_line) and "Premier" in first_line
+    # The phone right is said once, not again in the list below.
+    assert len(re.findall(r"(?i)^(phone support|telefon-support):", answer, re.M)) == 1
+    assert handoff_markers(messages) == []
+
+
+@pytest.mark.parametrize("lang,sign_in", [("de", "angemeldet"), ("en", "sign in")])
+async def test_phone_question_anonymous_gets_the_general_rule_and_sign_in(lang, sign_in, accounts_db, domain_dict):
+    tracker = load_tracker("ask_my_support", "", text=PHONE_QUESTIONS[lang], lang=lang)
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
+    answer = texts(messages)
+    assert sign_in in answer
+    for word in ("Business", "Enterprise", "API", "Premier"):
+        assert word in answer
+    assert re.search(r"(?i)licen[cs]ed|lizenziert", answer)
+    assert handoff_markers(messages) == []
+
+
+async def test_a_plan_question_lists_the_rights_in_the_usual_order(accounts_db, domain_dict):
+    tracker = load_tracker("ask_my_support", token_for("u-biz-admin"),
+                           text="Was beinhaltet unser Support-Abo?", lang="de")
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
+    lines = texts(messages).splitlines()
+    assert lines[0].startswith("Ihr Konto")
+    assert "Telefon-Support: ja, Sie dürfen den Support anrufen." in lines
