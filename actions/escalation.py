@@ -360,7 +360,8 @@ async def triage_report(dispatcher: CollectingDispatcher, tracker: Tracker, cont
     """`action_triage_problem`'s answer to a (redacted) problem report.
 
     A report that also asks for a person gets the escalation decision at once, with the report
-    as the problem; Premier+ gets a P1/P2 problem escalated without asking; everyone else the
+    as the problem; Premier+ gets every problem escalated without asking (P1/P2 as urgent, the
+    rest because the bot cannot answer it); everyone else the
     triaged level, buttons to correct it and the way on (an agent, or a ticket).
     """
     lang = context.lang
@@ -370,8 +371,12 @@ async def triage_report(dispatcher: CollectingDispatcher, tracker: Tracker, cont
     rights = context.rights
     if asks_for_person(problem):
         return events + await decide(dispatcher, tracker, context, problem, level)
-    if rights is not None and rights.automatic_escalation and level in URGENT_LEVELS:
-        return events + await decide(dispatcher, tracker, context, problem, level, automatic=True)
+    if rights is not None and rights.automatic_escalation:
+        # The bot has no answer to a technical problem, so Premier+ never has to ask (SPEC §2):
+        # an urgent one is announced as such, any other as one the bot cannot answer.
+        queued_key = "escalation_queued_automatic" if level in URGENT_LEVELS else "escalation_queued_not_understood"
+        return events + await decide(dispatcher, tracker, context, problem, level, automatic=True,
+                                     queued_key=queued_key)
 
     text = render("problem_triaged", lang, priority=level, summary=priority_summary(level, lang))
     dispatcher.utter_message(text=text, buttons=priority_buttons(lang))

@@ -266,3 +266,18 @@ async def test_service_down_becomes_a_ticket_that_is_forwarded_later(
     assert [t["ticket_id"] for t in service.tickets] == [marker["ticket_id"]]
     assert service.tickets[0]["description"].startswith("Die Aufzeichnungen")
     assert service.tickets[0]["email"] == "emma@example.com"
+
+
+async def test_premier_plus_question_the_bot_cannot_answer_is_escalated_automatically(live_agent, domain_dict):
+    tracker = load_tracker("howto_report_en", token_for("u-plus-admin"))
+    messages, events = await run_action(ActionTriageProblem(), tracker, domain_dict)
+    marker = handoff_markers(messages)[0]
+    assert (marker["status"], marker["queue"], marker["priority"], marker["prioritized"]) == (
+        "queued", "tier2", "P4", True)
+    assert "automatically" in texts(messages) and "urgent" not in texts(messages)
+
+
+async def test_others_asking_what_the_bot_cannot_answer_choose_themselves(live_agent, domain_dict):
+    tracker = load_tracker("howto_report_en", token_for("u-premier-admin"))
+    messages, _ = await run_action(ActionTriageProblem(), tracker, domain_dict)
+    assert handoff_markers(messages) == [] and live_agent.intakes == []
