@@ -87,16 +87,56 @@ def tree_memory_mb(pid: int) -> Dict[str, float]:
 
 # --------------------------------------------------------------------------- services
 
+def _tuned_sql_tracker_store():
+    """EXPERIMENT (`--tracker-store sql-tuned`): the project's RedactingSQLTrackerStore on a pooled
+    SQLite engine in WAL mode with synchronous=NORMAL (no fsync per commit, no connect/close per
+    session). Defined here only to measure the idea; the product's store is bot/tracker_store.py."""
+    import sqlalchemy as sa
+
+    from bot.tracker_store import RedactingSQLTrackerStore
+
+    class TunedSQLTrackerStore(RedactingSQLTrackerStore):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if self.engine.dialect.name != "sqlite":
+                return
+            engine = sa.create_engine(self.engine.url, poolclass=sa.pool.QueuePool, pool_size=4,
+                                      connect_args={"check_same_thread": False})
+
+            @sa.event.listens_for(engine, "connect")
+            def _pragmas(connection, _record):
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+
+            self.engine = engine
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=engine)
+
+    return TunedSQLTrackerStore
+
+
+TunedSQLTrackerStore = _tuned_sql_tracker_store() if os.environ.get("BOLT_BENCH_TRACKER") else None
+
+
 class BenchStack(Stack):
     """Our stack, optionally with another tracker store (an endpoints.yml copy, not the file)."""
 
     tracker_store: Optional[str] = None
 
+    def environment(self) -> Dict[str, str]:
+        env = super().environment()
+        if self.tracker_store == "sql-tuned":
+            env["BOLT_BENCH_TRACKER"] = "1"
+        return env
+
     def _endpoints_file(self) -> Path:
         path = super()._endpoints_file()
-        if self.tracker_store == "memory":
+        if self.tracker_store in ("memory", "sql-tuned"):
             endpoints = yaml.safe_load(path.read_text(encoding="utf-8"))
             endpoints.pop("tracker_store", None)  # Rasa's default: InMemoryTrackerStore
+            if self.tracker_store == "sql-tuned":
+                endpoints["tracker_store"] = {"type": "scripts.bench.TunedSQLTrackerStore"}
             path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
         return path
 
@@ -257,8 +297,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--skip-stock", action="store_true")
     parser.add_argument("--skip-ws", action="store_true")
     parser.add_argument("--skip-ours", action="store_true", help="only the stock bot")
-    parser.add_argument("--tracker-store", choices=["sql", "memory"], default="sql",
-                        help="sql: endpoints.yml as is; memory: Rasa's InMemoryTrackerStore")
+    parser.add_argument("--tracker-store", choices=["sql", "memory", "sql-tuned"], default="sql",
+                        help="sql: endpoints.yml as is; memory: Rasa's InMemoryTrackerStore; "
+                             "sql-tuned: experiment, pooled WAL SQLite (see TunedSQLTrackerStore)")
     parser.add_argument("--profile", action="store_true", help="py-spy Rasa during REST at the middle level")
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
     args = parser.parse_args(argv)
@@ -270,7 +311,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         "command": f"python -m scripts.bench {argv_text}".strip(),
         "load_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "duration": args.duration, "max_messages": args.max_messages,
-        "tracker_store": "RedactingSQLTrackerStore (SQLite)" if args.tracker_store == "sql" else "InMemoryTrackerStore",
+        "tracker_store": {"sql": "RedactingSQLTrackerStore (SQLite)", "memory": "InMemoryTrackerStore",
+                          "sql-tuned": "TunedSQLTrackerStore (experiment: pooled WAL SQLite)"}[args.tracker_store],
         "load": [], "ours": {}, "stock": {},
     }
     args.out.mkdir(parents=True, exist_ok=True)
