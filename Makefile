@@ -6,14 +6,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(PY) -m rasa
 
-.PHONY: run test venv train db evaluate bench validate test-unit test-stories test-nlu clean
+.PHONY: run test venv train db evaluate bench validate test-e2e test-stories test-nlu clean
 
 run: venv train db  ## set up what is missing, then start every service in the foreground
 	$(PY) -m scripts.stack
 
 test: venv train  ## the whole test suite (what CI runs)
 	$(MAKE) validate
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --ignore=tests/e2e
+	$(MAKE) test-e2e
 	$(MAKE) test-stories
 	$(MAKE) test-nlu
 
@@ -35,6 +36,11 @@ db: venv  ## create or upgrade the database and load the demo data (idempotent)
 
 validate: venv
 	$(RASA) data validate --data data --domain domain --config config.yml --fail-on-warnings
+
+# Playwright's sync API keeps an event loop running in the process, so the browser tests get a
+# pytest process of their own.
+test-e2e: train  ## the end-to-end tests in Chromium against the real stack
+	$(PY) -m pytest -q tests/e2e
 
 test-stories: train
 	$(RASA) test core --model models/bolt.tar.gz --stories tests/stories --endpoints endpoints.yml \
