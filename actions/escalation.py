@@ -52,7 +52,9 @@ HANDOFF_STATUS = "handoff_status"
 NEEDS_PROBLEM = "needs_problem"  # featurized: the rules start the problem_form on true
 NEED_PROBLEM = "need_problem"
 LEVELS = ("P1", "P2", "P3", "P4")
-URGENT_LEVELS = ("P1", "P2")  # Premier+ escalates these without being asked
+URGENT_LEVELS = ("P1", "P2")  # Premier+ escalates these as urgent
+# Messages the bot had no answer for (out of scope, not understood).
+UNANSWERED_INTENTS = ("out_of_scope", "nlu_fallback")
 REPORT_PROBLEM = "report_problem"
 REQUEST_HUMAN = "request_human"
 INTENT_BEFORE_SECRET = "intent_before_secret"  # parse data key of bot.components.SecretGuard
@@ -323,6 +325,8 @@ def problem_from_history(tracker: Tracker) -> str | None:
     (also one `SecretGuard` turned into `share_secret`) or reads like a problem (P1..P3 by
     triage), whatever the NLU took it for: "We're Premier+ customers ... our registration page
     shows an error" may have been answered as a plan question, it still describes the problem.
+    So does a request the bot could not answer that names a need by the seed's definitions
+    ("Infos, wie man das Wartezimmer konfiguriert": P4), but not small talk it turned down.
     """
     users = _user_events(tracker)
     for index in range(len(users) - 1, -1, -1):
@@ -336,6 +340,8 @@ def problem_from_history(tracker: Tracker) -> str | None:
                 return safe
             continue
         if REPORT_PROBLEM in (_intent(event), _intent_before_secret(event)) or describes_problem(safe):
+            return safe
+        if _intent(event) in UNANSWERED_INTENTS and not triage(safe).is_default:
             return safe
     return None
 

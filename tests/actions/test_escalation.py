@@ -281,3 +281,19 @@ async def test_others_asking_what_the_bot_cannot_answer_choose_themselves(live_a
     tracker = load_tracker("howto_report_en", token_for("u-premier-admin"))
     messages, _ = await run_action(ActionTriageProblem(), tracker, domain_dict)
     assert handoff_markers(messages) == [] and live_agent.intakes == []
+
+
+async def test_an_unanswered_how_to_question_serves_as_the_problem(live_agent, domain_dict):
+    first = "Ich hätte gern Infos, wie man die Wartezimmer-Einstellung konfiguriert."
+    tracker = load_tracker("howto_then_request_de", token_for("u-premier-admin"), first=first)
+    messages, _ = await run_action(ActionEscalate(), tracker, domain_dict)
+    marker = handoff_markers(messages)[0]
+    assert (marker["status"], marker["queue"], marker["priority"]) == ("queued", "tier2", "P4")
+    assert live_agent.intakes[0]["summary"] == first
+
+
+async def test_turned_down_small_talk_is_no_problem_description(live_agent, domain_dict):
+    tracker = load_tracker("howto_then_request_de", token_for("u-premier-admin"),
+                           first="Wie wird das Wetter morgen in Hamburg?")
+    messages, _ = await run_action(ActionEscalate(), tracker, domain_dict)
+    assert handoff_markers(messages) == [] and live_agent.intakes == []
