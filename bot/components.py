@@ -5,6 +5,7 @@ pipeline, and then cost well under a millisecond a message.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -12,6 +13,8 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
@@ -31,6 +34,10 @@ from bot import language, matching, redaction
 from bot.knowledge import load_knowledge
 
 LANGUAGE = "language"
+HELP = "help"
+# A placeholder token for messages with no word at all ("", "???"), see `NeverEmptyTokenizer`.
+NO_WORDS_TOKEN = "__no_words__"
+_WORD_CHARACTER = re.compile(r"\w")
 SECRETS = "secrets"
 SHARE_SECRET = "share_secret"
 
@@ -125,4 +132,43 @@ class SecretGuard(_Untrained):
             message.set(INTENT_RANKING_KEY, [forced] + ranking, add_to_output=True)
             if previous:
                 message.set("intent_before_secret", previous, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class NeverEmptyTokenizer(WhitespaceTokenizer):
+    """Rasa's whitespace tokenizer, but a message without text still gets one token.
+
+    With an empty text some featurizers (RegexFeaturizer) add no features at all, and the
+    classifier then fails on a feature matrix of the wrong width: "" would get no answer.
+    The placeholder text reaches only the NLU pipeline; the tracker keeps what was sent.
+    """
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            if not (message.get(TEXT) or "").strip():
+                message.set(TEXT, NO_WORDS_TOKEN)
+        return super().process(messages)
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        tokens = super().tokenize(message, attribute)
+        return tokens or [Token(NO_WORDS_TOKEN, 0)]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class WordlessMessageGuard(_Untrained):
+    """A message without a single word (empty, punctuation, emoji) gets the help menu.
+
+    Nothing in it can be classified, and treating it as "not understood" would escalate a
+    Premier+ user over an empty message.
+    """
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text != NO_WORDS_TOKEN and _WORD_CHARACTER.search(text):
+                continue
+            forced = {INTENT_NAME_KEY: HELP, PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.set(INTENT, forced, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [forced], add_to_output=True)
         return messages

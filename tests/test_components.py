@@ -36,3 +36,22 @@ def test_secret_guard_forces_the_warning_intent_and_keeps_the_original():
     assert secret.get("intent_before_secret")["name"] == "report_problem"
     assert secret.get("secrets") == ["host_key"] or secret.get("secrets")
     assert harmless.get("intent")["name"] == "ask_phone"
+
+
+def test_wordless_messages_get_the_help_menu_and_words_keep_their_intent():
+    from bot.components import WordlessMessageGuard
+
+    [blank, punctuation, words] = WordlessMessageGuard({}).process(
+        [message("__no_words__", "nlu_fallback"), message("???", "affirm"), message("ok?", "affirm")]
+    )
+    assert blank.get("intent")["name"] == "help" and punctuation.get("intent")["name"] == "help"
+    assert words.get("intent")["name"] == "affirm"
+
+
+def test_tokenizer_gives_a_message_without_words_one_token():
+    from bot.components import NO_WORDS_TOKEN, NeverEmptyTokenizer
+
+    tokenizer = NeverEmptyTokenizer(NeverEmptyTokenizer.get_default_config())
+    [empty, words] = tokenizer.process([Message(data={"text": "  "}), Message(data={"text": "Nummer Schweiz"})])
+    assert [t.text for t in empty.get("text_tokens")] == [NO_WORDS_TOKEN]
+    assert [t.text for t in words.get("text_tokens")] == ["Nummer", "Schweiz"]

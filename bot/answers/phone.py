@@ -15,8 +15,9 @@ SUGGESTED = ("DE", "AT", "CH", "US", "GB")
 def answer(context: Context) -> Reply:
     knowledge = load_knowledge()
     lang = context.lang
-    countries = [knowledge.country(code) for code in context.remembered("country")]
-    countries = [country for country in countries if country is not None]
+    # A value from a button payload may be anything: only countries the knowledge data knows.
+    countries = [knowledge.countries[code.upper()] for code in context.remembered("country")
+                 if code.upper() in knowledge.countries]
     info = knowledge.phone_info
     if not countries:
         # Asked without a country ("what do I need before I call?"): everything but the number.
@@ -29,7 +30,6 @@ def answer(context: Context) -> Reply:
             "buttons": [
                 {"title": knowledge.country(code).name.get(lang), "payload": f'/ask_phone{{"country":"{code}"}}'}
                 for code in SUGGESTED
-                if knowledge.country(code) is not None
             ],
         }
     parts: List[str] = []
