@@ -39,10 +39,6 @@ def load_catalog(directory: Path = MESSAGES_DIR) -> Mapping[str, Mapping[str, st
     return catalog
 
 
-def has(key: str) -> bool:
-    return key in load_catalog()
-
-
 def render(key: str, lang: str, **values: Any) -> str:
     """The text of `key` in `lang` (German for an unknown language), placeholders filled."""
     catalog = load_catalog()
