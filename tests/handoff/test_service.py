@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import yaml
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text, update
@@ -13,7 +14,7 @@ from handoff.__main__ import main
 from handoff.background import run_once
 from handoff.db import Database, make_engine
 from handoff.models import Conversation, metadata, utcnow
-from tests.handoff.conftest import intake, login, receive
+from tests.handoff.conftest import DEMO as DEMO_FILE, intake, login, receive
 
 
 def test_migrations_match_the_models(database_url):
@@ -90,4 +91,5 @@ def test_commands(command, tmp_path, monkeypatch):
     with engine.connect() as connection:
         agents = connection.execute(text("SELECT count(*) FROM handoff_agents")).scalar()
     engine.dispose()
-    assert agents == (2 if command == "seed" else 0)
+    demo_agents = len(yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))["agents"])
+    assert agents == (demo_agents if command == "seed" else 0)
