@@ -35,7 +35,7 @@ db: venv  ## create or upgrade the database and load the demo data (idempotent)
 	$(PY) -m handoff seed
 
 validate: venv
-	$(RASA) data validate --data data --domain domain --config config.yml --fail-on-warnings
+	$(RASA) data validate --data data --domain domain.yml --config config.yml --fail-on-warnings
 
 # Playwright's sync API keeps an event loop running in the process, so the browser tests get a
 # pytest process of their own.
