@@ -36,3 +36,23 @@ def social_media(context: Context) -> Reply:
 
 def account_rep(context: Context) -> Reply:
     return _channel("account_rep", context)
+
+
+def live_chat(context: Context) -> Reply:
+    """When live chat with an agent is staffed (the seed: around the clock) and for whom; for a
+    signed-in user whether they may use it."""
+    lang = context.lang
+    chatbot = load_knowledge().channels["chatbot"]
+    parts = [messages.render("live_chat_hours", lang, availability=chatbot.availability.get(lang))]
+    known = context.user
+    if known is None:
+        parts.append(messages.render("live_chat_who", lang))
+    elif known.rights.live_chat:
+        parts.append(messages.render("live_chat_you_may", lang))
+    else:
+        parts.append(messages.render(f"live_chat_you_may_not_{known.rights.reason}", lang,
+                                     account=known.user.account.name))
+    return {"text": " ".join(parts)}
+
+
+live_chat.needs_user = True  # type: ignore[attr-defined]

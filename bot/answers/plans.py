@@ -1,10 +1,16 @@
-"""Support plans: what each includes and for whom (`knowledge/plans.yml`, `knowledge/features.yml`)."""
+"""Support plans: what each includes and for whom (`knowledge/plans.yml`, `knowledge/features.yml`).
+
+A question about a feature on a plan that expects yes or no gets "Yes, …"/"No. …" first; one
+that names who it is about ("ein nicht lizenziertes Mitglied", "the owner of a Pro account") is
+decided for exactly them by `bot.answers.rights` (SPEC §2's entitlement function).
+"""
 from __future__ import annotations
 
 import re
 from typing import List, Optional
 
 from bot import messages
+from bot.answers import rights
 from bot.answers.context import Context, Reply
 from bot.knowledge import Knowledge, Plan, load_knowledge
 
@@ -23,6 +29,9 @@ def answer(context: Context) -> Reply:
     lang = context.lang
     plans = [knowledge.plans[plan_id] for plan_id in context.recall("plan") if plan_id in knowledge.plans]
     features = [feature for feature in context.recall("feature") if feature in knowledge.features]
+    who = rights.profile(context.text, [plan.id for plan in plans])
+    if features and who.names_someone and all(feature in rights.FEATURE_RIGHTS for feature in features):
+        return {"text": "\n".join(_for_whom(knowledge, who, plans, feature, lang) for feature in features)}
     if plans and features:
         yes_no = bool(_YES_NO_QUESTION.match(context.text))
         return {"text": "\n".join(
@@ -50,6 +59,46 @@ def _includes(knowledge: Knowledge, plan: Plan, feature_id: str, lang: str, yes_
         no=_lead("plan_no", lang, yes_no), plan=plan.name.get(lang), feature=_mid(feature.short.get(lang), lang),
         from_plan=_first_plan_with(knowledge, feature_id) or "–",
     )
+
+
+def _for_whom(knowledge: Knowledge, who: rights.Profile, plans: List[Plan], feature_id: str, lang: str) -> str:
+    """Yes / no / only-if for the people the question names, then the rule it follows."""
+    verdict = rights.verdict(feature_id, who)
+    assert verdict is not None
+    if verdict.outcome == rights.YES:
+        lead = messages.render("rights_yes", lang)
+    elif verdict.outcome == rights.NO:
+        lead = messages.render("rights_no", lang)
+    elif verdict.conditions:
+        conditions = f" {messages.render('rights_and', lang)} ".join(
+            _condition(name, values, lang) for name, values in verdict.conditions)
+        single = len(verdict.conditions) == 1
+        lead = messages.render("rights_yes_if" if single else "rights_only_if", lang, conditions=conditions)
+    else:
+        lead = messages.render("rights_depends", lang)
+    if plans:
+        rules = [_includes(knowledge, plan, feature_id, lang, yes_no=False) for plan in plans]
+        return "\n".join([lead, *rules])
+    return "\n".join([lead, _feature_by_plan(knowledge, feature_id, lang)])
+
+
+def _condition(dimension: str, values, lang: str) -> str:
+    if dimension == "licensed":
+        return messages.render("rights_licensed" if values == (True,) else "rights_unlicensed", lang)
+    if dimension == "plans":
+        names = [messages.render(f"account_plan_{plan}", lang) for plan in values]
+        return messages.render("rights_on_plans", lang, plans=_either(names, lang))
+    if dimension == "roles":
+        names = [messages.render(f"role_{role}_plural", lang) for role in values]
+        return messages.render("rights_as_roles", lang, roles=_either(names, lang))
+    names = [messages.render(f"account_type_{account_type}", lang) for account_type in values]
+    return messages.render("rights_with_account_types", lang, account_types=_either(names, lang))
+
+
+def _either(names: List[str], lang: str) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + f" {messages.render('phone_or', lang)} " + names[-1]
 
 
 def _plan_contents(knowledge: Knowledge, plan: Plan, lang: str) -> str:

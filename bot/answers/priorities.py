@@ -1,4 +1,9 @@
-"""Priority levels P1–P4: meaning, deadlines, resources (`knowledge/priorities.yml`)."""
+"""Priority levels P1–P4: meaning, deadlines, resources (`knowledge/priorities.yml`).
+
+A question that names a support plan ("Gelten die SLA-Zeiten auch bei Standard?") is first
+answered for that plan: the deadlines are those of the prioritized response, which only some
+plans include.
+"""
 from __future__ import annotations
 
 from bot import messages
@@ -8,6 +13,29 @@ from bot.triage import triage
 
 
 def answer(context: Context) -> Reply:
+    reply = _levels(context)
+    applies = _applies_to_plans(context)
+    if applies:
+        reply = {**reply, "text": f"{applies}\n{reply['text']}"}
+    return reply
+
+
+def _applies_to_plans(context: Context) -> str:
+    """For each plan the message names: whether the deadlines apply to it."""
+    knowledge = load_knowledge()
+    lines = []
+    for plan_id in context.mentioned("plan"):
+        plan = knowledge.plans.get(plan_id)
+        if plan is None:
+            continue
+        with_it = [p.name.get(context.lang) for p in knowledge.plans.values() if knowledge.plan_is_prioritized(p.id)]
+        key = "priority_applies_yes" if knowledge.plan_is_prioritized(plan_id) else "priority_applies_no"
+        lines.append(messages.render(key, context.lang, plan=plan.name.get(context.lang),
+                                     plans=f" {messages.render('phone_and', context.lang)} ".join(with_it)))
+    return "\n".join(lines)
+
+
+def _levels(context: Context) -> Reply:
     knowledge = load_knowledge()
     lang = context.lang
     levels = [knowledge.priorities[level] for level in context.recall("priority") if level in knowledge.priorities]
