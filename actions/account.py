@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import UserContext, latest_entities, latest_user_text, load_context
+from bot.answers import phone
 from bot.knowledge import load_knowledge
 from bot.messages import render
 
@@ -35,18 +36,25 @@ def asks_about_phone(tracker: Tracker) -> bool:
 
 
 def phone_answer(context: UserContext) -> str:
-    """Yes or no to "may I call support?" for this user; the general rule when anonymous."""
+    """Yes or no to "may I call support?" for this user, first; the rule in one line when
+    anonymous. Who may call is said once (`bot.answers.phone`), as in the phone answer."""
     lang = context.lang
-    phones = load_knowledge().phone_info
-    eligibility = " ".join(phones.eligibility.get(lang).split())
+    knowledge = load_knowledge()
     if context.anonymous:
-        return render("account_phone_sign_in", lang, eligibility=eligibility)
+        return render("account_phone_sign_in", lang, rule=phone.phone_rule(lang))
     assert context.rights is not None
     if context.rights.phone:
-        return render("account_phone_yes", lang, have_ready=" ".join(phones.have_ready.get(lang).split()))
-    alternatives = render("account_phone_alternatives_chat" if context.rights.live_chat
-                          else "account_phone_alternatives_ticket", lang)
-    return render("account_phone_no", lang, eligibility=eligibility, alternatives=alternatives)
+        return render("account_phone_yes", lang, have_ready=phone.have_ready(knowledge, lang))
+    alternatives = render("phone_alternatives_chat" if context.rights.live_chat
+                          else "phone_alternatives_ticket", lang)
+    return render("account_phone_no", lang, reason=phone.phone_reason(context.known, lang),
+                  alternatives=alternatives)
+
+
+def country_buttons(lang: str) -> list[dict[str, str]]:
+    knowledge = load_knowledge()
+    return [{"title": knowledge.country(code).name.get(lang), "payload": f'/ask_phone{{"country":"{code}"}}'}
+            for code in phone.SUGGESTED]
 
 
 def _login_required(dispatcher: CollectingDispatcher, context: UserContext) -> None:
@@ -97,14 +105,16 @@ class ActionMySupport(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         context = await load_context(tracker)
-        phone = asks_about_phone(tracker)
+        about_phone = asks_about_phone(tracker)
         if context.anonymous:
-            if phone:
-                dispatcher.utter_message(text=phone_answer(context))
+            if about_phone:
+                dispatcher.utter_message(text=phone_answer(context), buttons=country_buttons(context.lang))
             else:
                 _login_required(dispatcher, context)
             return []
-        dispatcher.utter_message(text="\n".join(support_lines(context, phone_first=phone)))
+        lines = support_lines(context, phone_first=about_phone)
+        buttons = country_buttons(context.lang) if about_phone and context.rights.phone else []
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
         return []
 
 

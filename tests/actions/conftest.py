@@ -17,6 +17,7 @@ from actions.api import handoff
 from bot.accounts.db import dispose_engines, session_scope
 from bot.accounts.migrations import upgrade
 from bot.accounts.seed import seed
+from bot import users
 from bot.identity import mint_token
 from bot.settings import get_settings
 
@@ -45,11 +46,13 @@ def accounts_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'bolt.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
+    users.clear_cache()
     upgrade(url)
     with session_scope(url) as session:
         seed(session)
     yield url
     dispose_engines()
+    users.clear_cache()
     get_settings.cache_clear()
 
 
@@ -151,7 +154,7 @@ def load_tracker(name: str, token: str = "", **placeholders: Any) -> Tracker:
 
 @pytest.fixture
 def domain_dict(domain) -> dict[str, Any]:
-    """The real domain (tests/conftest.py loads `domain/`) as the action server receives it."""
+    """The real domain (tests/conftest.py loads `domain.yml`) as the action server receives it."""
     return domain.as_dict()
 
 
