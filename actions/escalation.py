@@ -25,6 +25,7 @@ from typing import Any, Mapping
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.api.handoff import queue_or_ticket
@@ -68,6 +69,14 @@ ASKED_TICKET = "ticket"
 REQUESTED_SLOT = "requested_slot"
 # Forms whose free-text answer a message holding a secret may still give, redacted.
 FREE_TEXT_SLOTS = {"problem_form": ("problem",), "ticket_form": ("ticket_subject", "ticket_description")}
+# Intents of questions the bot answers itself (FAQ topics): inside the problem_form such a
+# message is a digression, answered before the form asks again, unless it describes a problem
+# or the NLU was unsure (below WEAK_QUESTION): then it is the description asked for.
+QUESTION_INTENTS = frozenset({
+    "ask_phone", "ask_plan", "ask_priority", "ask_help_center", "ask_community", "ask_billing",
+    "ask_social_media", "ask_account_rep", "ask_live_chat", "ask_my_support", "ask_tam",
+})
+WEAK_QUESTION = 0.6
 # The queued reply's buttons (docs/architecture.md): while the conversation waits, the live-agent
 # service receives these payloads instead of Rasa and applies them to the queue entry.
 LEAVE_QUEUE_PAYLOAD = "/leave_queue"
@@ -577,3 +586,40 @@ class ActionSetPriority(Action):
             text=render("problem_priority_changed", lang, priority=level, summary=priority_summary(level, lang))
         )
         return events
+
+
+class ValidateProblemForm(FormValidationAction):
+    """The problem_form's one sentence: what the in-process slot mapping took (redacted), or a
+    message the NLU took for an FAQ question that describes a problem after all.
+
+    The form's `ignored_intents` keep cancels, small talk and requests for a person out of the
+    slot; FAQ questions are ignored too, so that "welche Nummer hat der Support in Wien?" is
+    answered before the form asks again. The NLU's classification of a problem description can
+    land on an FAQ intent, though ("feature request: attendance reports exported automatically"
+    as ask_billing, 0.47): such a message is the description the user was asked for.
+    """
+
+    def name(self) -> str:
+        return "validate_problem_form"
+
+    async def extract_problem(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot(REQUESTED_SLOT) != PROBLEM:
+            return {}
+        intent = (tracker.latest_message or {}).get("intent") or {}
+        text = latest_user_text(tracker)
+        if intent.get("name") not in QUESTION_INTENTS or not text or text.startswith("/"):
+            return {}
+        weak = float(intent.get("confidence") or 0.0) < WEAK_QUESTION
+        if weak or describes_problem(redact(text)):
+            return {PROBLEM: redact(text)}
+        return {}
+
+    async def validate_problem(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        if not text or text.startswith("/"):
+            return {PROBLEM: None}
+        return {PROBLEM: redact(text)}

@@ -135,3 +135,18 @@ async def test_every_domain_response_renders_in_both_languages(nlg, domain):
         for response in domain.responses:
             answer = await reply(nlg, domain, response, user_says(text, "greet"))
             assert answer and answer.get("text") and not answer["text"].startswith("("), (response, lang)
+
+
+def test_german_texts_say_sie_never_du():
+    """Every German sentence of the bot and of the live-agent service addresses the user as
+    "Sie" (issue 9: system texts said "du" while the bot says "Sie")."""
+    import yaml
+
+    from bot.messages import load_catalog
+    from bot.settings import ROOT
+
+    informal = re.compile(r"\b(du|dich|dir|dein\w*|euch|euer|eure\w*)\b", re.IGNORECASE)
+    texts = {f"bot:{key}": value["de"] for key, value in load_catalog().items() if key != "other_language"}
+    service = yaml.safe_load((ROOT / "handoff" / "texts.yml").read_text(encoding="utf-8"))
+    texts.update({f"handoff:{key}": value["de"] for key, value in service.items()})
+    assert {key: text for key, text in texts.items() if informal.search(text)} == {}

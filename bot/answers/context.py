@@ -64,6 +64,7 @@ class Context:
     # where the latest message names values (any entity), as (start, end)
     spans: Tuple[Tuple[int, int], ...] = ()
     previous_intent: Optional[str] = None
+    previous_text: str = ""
     # language code of the latest message as detected ("other": neither German nor English)
     message_language: Optional[str] = None
     # bot.users.KnownUser of the signed-in user, None when anonymous or not looked up
@@ -175,6 +176,7 @@ def build(
         values=dict(values or {}),
         spans=spans,
         previous_intent=_intent(previous),
+        previous_text=((previous or {}).get("text") or ""),
         message_language=((parse_data.get("language") or {}).get("code")),
         user=user,
     )

@@ -14,14 +14,29 @@ from bot.answers import rights
 from bot.answers.context import Context, Reply
 from bot.knowledge import Knowledge, Plan, load_knowledge
 
-# A question that expects yes or no is answered with "Yes, …"/"No. …" first.
+# A question that expects yes or no is answered with "Yes, …"/"No. …" first: one that starts with
+# a verb ("Hat Premier …?", "kriegt man …?", "Does …?"), or a question without a question word
+# ("Priorisierte Antwort – ist die bei Premier+ auch dabei?"). An elliptic follow-up ("und bei
+# Premier+?") asks the same kind of question as the one before it.
 # The audience of features a plan includes for everyone it covers ("Inklusive").
 INCLUDED = "included"
 _YES_NO_QUESTION = re.compile(
-    r"^\s*((und|and|also|so|aber|but|ok|okay)\s+)?(ist|sind|hat|haben|enthält|enthalten|beinhaltet|umfasst|bietet|gibt|gibts|bekomme|"
-    r"bekommt|bekommen|kann|können|darf|dürfen|does|do|is|are|can|has|have|will|would|could)\b",
+    r"^\s*((und|and|also|so|aber|but|ok|okay)\s+)?(ist|sind|hat|haben|enthält|enthalten|beinhaltet|umfasst|bietet|gibt|gibts|gibt's|"
+    r"bekomme|bekommt|bekommen|kriege|kriegt|kriegen|krieg|kann|können|darf|dürfen|gilt|gelten|"
+    r"does|do|is|are|can|has|have|will|would|could|should|may|am|comes?)\b",
     re.IGNORECASE,
 )
+_QUESTION_WORD = re.compile(
+    r"(?i)\b(was|wer|wie|welche[rsnm]?|wann|wo|wozu|wieso|warum|weshalb|womit|wofür|"
+    r"what|who|whom|which|how|when|where|why)\b"
+)
+
+
+def is_yes_no_question(text: str) -> bool:
+    text = text or ""
+    if _YES_NO_QUESTION.match(text):
+        return True
+    return "?" in text and not _QUESTION_WORD.search(text)
 
 
 def answer(context: Context) -> Reply:
@@ -33,7 +48,8 @@ def answer(context: Context) -> Reply:
     if features and who.names_someone and all(feature in rights.FEATURE_RIGHTS for feature in features):
         return {"text": "\n".join(_for_whom(knowledge, who, plans, feature, lang) for feature in features)}
     if plans and features:
-        yes_no = bool(_YES_NO_QUESTION.match(context.text))
+        yes_no = is_yes_no_question(context.text) or (
+            context.is_follow_up and is_yes_no_question(context.previous_text))
         return {"text": "\n".join(
             _includes(knowledge, plan, feature, lang, yes_no) for plan in plans for feature in features
         )}
@@ -70,8 +86,7 @@ def _for_whom(knowledge: Knowledge, who: rights.Profile, plans: List[Plan], feat
     elif verdict.outcome == rights.NO:
         lead = messages.render("rights_no", lang)
     elif verdict.conditions:
-        conditions = f" {messages.render('rights_and', lang)} ".join(
-            _condition(name, values, lang) for name, values in verdict.conditions)
+        conditions = rights.conditions_text(verdict, lang)
         single = len(verdict.conditions) == 1
         lead = messages.render("rights_yes_if" if single else "rights_only_if", lang, conditions=conditions)
     else:
@@ -80,25 +95,6 @@ def _for_whom(knowledge: Knowledge, who: rights.Profile, plans: List[Plan], feat
         rules = [_includes(knowledge, plan, feature_id, lang, yes_no=False) for plan in plans]
         return "\n".join([lead, *rules])
     return "\n".join([lead, _feature_by_plan(knowledge, feature_id, lang)])
-
-
-def _condition(dimension: str, values, lang: str) -> str:
-    if dimension == "licensed":
-        return messages.render("rights_licensed" if values == (True,) else "rights_unlicensed", lang)
-    if dimension == "plans":
-        names = [messages.render(f"account_plan_{plan}", lang) for plan in values]
-        return messages.render("rights_on_plans", lang, plans=_either(names, lang))
-    if dimension == "roles":
-        names = [messages.render(f"role_{role}_plural", lang) for role in values]
-        return messages.render("rights_as_roles", lang, roles=_either(names, lang))
-    names = [messages.render(f"account_type_{account_type}", lang) for account_type in values]
-    return messages.render("rights_with_account_types", lang, account_types=_either(names, lang))
-
-
-def _either(names: List[str], lang: str) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + f" {messages.render('phone_or', lang)} " + names[-1]
 
 
 def _plan_contents(knowledge: Knowledge, plan: Plan, lang: str) -> str:

@@ -6,6 +6,8 @@ plans include.
 """
 from __future__ import annotations
 
+import re
+
 from bot import messages
 from bot.answers.context import Context, Reply
 from bot.knowledge import Priority, load_knowledge
@@ -35,10 +37,20 @@ def _applies_to_plans(context: Context) -> str:
     return "\n".join(lines)
 
 
+# "P1 bis P4", "P2-P4", "P1 to P3": every level in between.
+_RANGE = re.compile(r"(?i)\bP\s?([1-4])\s*(?:-|–|bis|to|through|until)\s*P?\s?([1-4])\b")
+
+
 def _levels(context: Context) -> Reply:
     knowledge = load_knowledge()
     lang = context.lang
-    levels = [knowledge.priorities[level] for level in context.recall("priority") if level in knowledge.priorities]
+    named = list(context.recall("priority"))
+    for low, high in _RANGE.findall(context.text):
+        for number in range(int(low), int(high) + 1):
+            if f"P{number}" not in named:
+                named.append(f"P{number}")
+    named.sort(key=lambda level: level if level in knowledge.priorities else "P9")
+    levels = [knowledge.priorities[level] for level in named if level in knowledge.priorities]
     note = knowledge.prioritized_note.get(lang)
     if len(levels) == 1:
         return {"text": f"{_detail(levels[0], lang)}\n{note}"}

@@ -17,6 +17,7 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import yaml
 
+from bot import messages
 from bot.answers.context import negated
 from bot.entitlements import PAID_ACCOUNT_TYPES, PLANS, ROLES, Entitlements, entitlements
 from bot.settings import get_settings
@@ -132,3 +133,28 @@ def verdict(feature: str, who: Profile) -> Optional[Verdict]:
         if len(values) < len(dimensions[name])
     )
     return Verdict(DEPENDS, conditions)
+
+
+def conditions_text(verdict: Verdict, lang: str) -> str:
+    """ "mit Premier oder Premier+ und mit Lizenz" for a DEPENDS verdict with conditions."""
+    return f" {messages.render('rights_and', lang)} ".join(
+        _condition(name, values, lang) for name, values in verdict.conditions)
+
+
+def _condition(dimension: str, values, lang: str) -> str:
+    if dimension == "licensed":
+        return messages.render("rights_licensed" if values == (True,) else "rights_unlicensed", lang)
+    if dimension == "plans":
+        names = [messages.render(f"account_plan_{plan}", lang) for plan in values]
+        return messages.render("rights_on_plans", lang, plans=_either(names, lang))
+    if dimension == "roles":
+        names = [messages.render(f"role_{role}_plural", lang) for role in values]
+        return messages.render("rights_as_roles", lang, roles=_either(names, lang))
+    names = [messages.render(f"account_type_{account_type}", lang) for account_type in values]
+    return messages.render("rights_with_account_types", lang, account_types=_either(names, lang))
+
+
+def _either(names: List[str], lang: str) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + f" {messages.render('phone_or', lang)} " + names[-1]

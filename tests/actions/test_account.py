@@ -25,36 +25,84 @@ async def test_tam_needs_sign_in(accounts_db, domain_dict):
     assert "melden Sie sich im Hilfecenter an" in texts(messages) and "Miriam" not in texts(messages)
 
 
+PLAN_QUESTION = "What does my plan include?"
+
+
+def _with_entities(tracker):
+    """The entities the NLU's KnowledgeEntityExtractor finds in the (one) user message."""
+    from bot.matching import find_mentions
+
+    text = tracker.latest_message["text"]
+    entities = [{"entity": m.entity, "value": m.value, "start": m.start, "end": m.end} for m in find_mentions(text)]
+    tracker.latest_message["entities"] = entities
+    for event in tracker.events:
+        if event.get("event") == "user":
+            event["parse_data"]["entities"] = entities
+    return tracker
+
+
 @pytest.mark.parametrize("user_id,phone,chat", [
-    ("u-biz-admin", "Yes, with your account you may call", "Live chat with an agent: yes"),
-    ("u-biz-member", "No, I'm sorry, your account can't use phone support", "Live chat with an agent: yes"),
-    ("u-biz-unlicensed", "No, I'm sorry", "Live chat with an agent: no, as a member you need a licence"),
-    ("u-basic-owner", "No, I'm sorry", "Live chat with an agent: no, it is for users of paid accounts"),
-    ("u-premier-member", "Yes, with your account you may call", "Live chat with an agent: yes, queue Tier 1"),
-    ("u-plus-admin", "Yes, with your account you may call", "Live chat with an agent: yes, queue Tier 2"),
+    ("u-biz-admin", "Phone support: yes", "Live chat with an agent: yes"),
+    ("u-biz-member", "Phone support: no", "Live chat with an agent: yes"),
+    ("u-biz-unlicensed", "Phone support: no", "Live chat with an agent: no, as a member you need a licence"),
+    ("u-basic-owner", "Phone support: no", "Live chat with an agent: no, it is for users of paid accounts"),
+    ("u-premier-member", "Phone support: yes", "Live chat with an agent: yes, queue Tier 1"),
+    ("u-plus-admin", "Phone support: yes", "Live chat with an agent: yes, queue Tier 2"),
 ])
 async def test_my_support_lists_the_rights(user_id, phone, chat, accounts_db, domain_dict):
-    messages, _ = await run_action(ActionMySupport(), load_tracker("ask_my_support_en", token_for(user_id)), domain_dict)
+    tracker = load_tracker("ask_my_support", token_for(user_id), text=PLAN_QUESTION, lang="en")
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
     answer = texts(messages)
-    assert answer.startswith(phone) and chat in answer
+    assert phone in answer and chat in answer
     assert handoff_markers(messages) == []  # information, not an escalation decision
 
 
+async def test_a_phone_question_gets_only_the_phone_answer(accounts_db, domain_dict):
+    messages, _ = await run_action(ActionMySupport(), load_tracker("ask_my_support_en", token_for("u-biz-admin")), domain_dict)
+    answer = texts(messages)
+    assert answer.startswith("Yes, with your account you may call") and "Live chat" not in answer
+
+
+@pytest.mark.parametrize("user_id,text,digits", [
+    ("u-biz-admin", "Darf ich euch anrufen? Ich sitze in Wien.", "43316231266"),
+    ("u-plus-member", "can I call you from Switzerland?", "41315607204"),
+])
+async def test_a_phone_question_naming_a_country_gets_its_numbers(user_id, text, digits, accounts_db, domain_dict):
+    tracker = _with_entities(load_tracker("ask_my_support", token_for(user_id), text=text,
+                                          lang="de" if "Darf" in text else "en"))
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
+    answer = texts(messages)
+    assert answer.split(",")[0] in ("Ja", "Yes") and digits in re.sub(r"\D", "", answer)
+
+
+@pytest.mark.parametrize("text,lead", [
+    ("Ich bin lizenziertes Mitglied, kein Admin, wir haben Standard. Darf ich anrufen?", "Allgemein nein"),
+    ("Can an unlicensed member on Premier call support?", "In general, no"),
+    ("Can the licensed admin of our Business account call you?", "In general, yes"),
+])
+async def test_anonymous_users_who_describe_themselves_get_the_rule_for_that(text, lead, accounts_db, domain_dict):
+    tracker = _with_entities(load_tracker("ask_my_support", "", text=text, lang="de" if "Ich" in text else "en"))
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
+    assert texts(messages).startswith(lead)
+
+
 async def test_the_rights_list_without_a_phone_question_says_phone_once(accounts_db, domain_dict):
-    tracker = load_tracker("ask_my_support", token_for("u-biz-member"), text="What does my plan include?", lang="en")
+    tracker = load_tracker("ask_my_support", token_for("u-biz-member"), text=PLAN_QUESTION, lang="en")
     messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
     assert texts(messages).count("Phone support: no") == 1
 
 
 async def test_my_support_premier_plus_details(accounts_db, domain_dict):
-    messages, _ = await run_action(ActionMySupport(), load_tracker("ask_my_support_en", token_for("u-plus-member")), domain_dict)
+    tracker = load_tracker("ask_my_support", token_for("u-plus-member"), text=PLAN_QUESTION, lang="en")
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
     answer = texts(messages)
     assert "Alpen Bank AG" in answer and "Premier+" in answer
     assert "Automatic escalation" in answer and "Miriam Keller" in answer
 
 
 async def test_my_support_needs_sign_in(accounts_db, domain_dict):
-    messages, _ = await run_action(ActionMySupport(), load_tracker("ask_my_support_en", "not-a-token"), domain_dict)
+    tracker = load_tracker("ask_my_support", "not-a-token", text=PLAN_QUESTION, lang="en")
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
     assert "sign in" in texts(messages)
 
 

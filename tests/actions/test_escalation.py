@@ -18,6 +18,7 @@ from actions.escalation import (
     ActionNotUnderstood,
     ActionSetPriority,
     ActionTriageProblem,
+    ValidateProblemForm,
     priority_payload,
 )
 from bot.accounts.db import session_scope
@@ -293,6 +294,33 @@ async def test_a_secret_typed_as_the_problem_is_kept_masked_for_the_form(live_ag
     slots = slot_events(events)
     assert slots["problem"] == "Die Anmeldung scheitert, mein Passwort ist [REDACTED password]"
     assert slots["needs_problem"] is False and messages == []
+
+
+@pytest.mark.parametrize("text,intent,confidence,stored", [
+    # the NLU unsure between an FAQ topic and a problem: the description asked for
+    ("feature request: attendance reports should go to our learning platform", "ask_billing", 0.47, True),
+    # an FAQ intent, but the message describes a problem
+    ("Die Nummer für Wien wird im Profil nicht angezeigt, seit gestern geht das nicht mehr", "ask_phone", 0.9, True),
+    # a real question in between: answered, then the form asks again
+    ("welche Nummer hat der Support in Wien?", "ask_phone", 0.99, False),
+    ("what does P1 mean?", "ask_priority", 0.97, False),
+    # a change of mind is never the problem
+    ("ne, lass mal", "cancel", 0.9, False),
+])
+async def test_problem_form_takes_a_description_the_nlu_took_for_a_question(
+        text, intent, confidence, stored, accounts_db, domain_dict):
+    tracker = load_tracker("problem_described_de", token_for("u-biz-admin"))
+    tracker.slots["requested_slot"] = "problem"
+    tracker.latest_message = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []}
+    extracted = await ValidateProblemForm().extract_problem(None, tracker, domain_dict)
+    assert extracted == ({"problem": text} if stored else {})
+
+
+async def test_problem_form_masks_secrets_in_the_description(accounts_db, domain_dict):
+    tracker = load_tracker("problem_described_de", token_for("u-biz-admin"))
+    slots = await ValidateProblemForm().validate_problem("Alles ausgefallen, mein PIN ist 4711", None, tracker,
+                                                         domain_dict)
+    assert slots == {"problem": "Alles ausgefallen, mein PIN ist [REDACTED host key]"}
 
 
 async def test_service_down_becomes_a_ticket_that_is_forwarded_later(
