@@ -59,8 +59,8 @@ async def test_every_phone_country_answers_with_its_numbers_in_both_languages(nl
 async def test_follow_up_keeps_the_topic_and_takes_the_new_country(nlg, domain):
     answer = await reply(
         nlg, domain, "utter_phone",
-        user_says("Wie erreiche ich euch telefonisch in Frankreich?", "ask_phone"),
-        user_says("Und in Spanien?", "ask_phone"),
+        user_says("Unter welcher Nummer erreiche ich den Support in Frankreich?", "ask_phone"),
+        user_says("und für Spanien?", "ask_phone"),
     )
     assert "34932207485" in digits(answer["text"])
     assert "3380094" not in digits(answer["text"])
@@ -80,33 +80,33 @@ async def test_phone_question_without_country_asks_which_with_buttons(nlg, domai
 
 
 async def test_premier_plus_additions(nlg, domain):
-    answer = await reply(nlg, domain, "utter_plan", user_says("Was bekomme ich mit Premier+ zusätzlich?", "ask_plan"))
+    answer = await reply(nlg, domain, "utter_plan", user_says("Was kommt bei Premier+ noch dazu?", "ask_plan"))
     assert re.search("Eskalation", answer["text"]) and re.search("Kundenbetreuer", answer["text"])
 
 
 async def test_plan_feature_yes_no(nlg, domain):
-    yes = await reply(nlg, domain, "utter_plan", user_says("Does the Premier plan include prioritized responses?", "ask_plan"))
+    yes = await reply(nlg, domain, "utter_plan", user_says("Is prioritized response part of the Premier plan?", "ask_plan"))
     assert yes["text"].startswith("Yes")
     no = await reply(nlg, domain, "utter_plan", user_says("Does Standard include a technical account manager?", "ask_plan"))
     assert no["text"].startswith("No") and "Premier+" in no["text"]
 
 
 async def test_who_gets_phone_support_on_standard(nlg, domain):
-    answer = await reply(nlg, domain, "utter_plan", user_says("Wer darf beim Standard-Support telefonisch Hilfe bekommen?", "ask_plan"))
+    answer = await reply(nlg, domain, "utter_plan", user_says("Wer bekommt im Standard-Abo Hilfe am Telefon?", "ask_plan"))
     assert re.search("(?i)lizenziert", answer["text"]) and re.search("(?i)admin", answer["text"])
 
 
 async def test_priority_answers_and_follow_up(nlg, domain):
-    p1 = await reply(nlg, domain, "utter_priority", user_says("Was bedeutet Priorität P1?", "ask_priority"))
+    p1 = await reply(nlg, domain, "utter_priority", user_says("Wofür steht Priorität P1?", "ask_priority"))
     assert "1 Stunde" in p1["text"] and "4 Stunden" in p1["text"]
     p2 = await reply(nlg, domain, "utter_priority",
-                     user_says("What does P1 mean?", "ask_priority"), user_says("and P2?", "ask_priority"))
+                     user_says("What is meant by P1?", "ask_priority"), user_says("and P2?", "ask_priority"))
     assert p2["text"].startswith("P2") and "8 hours" in p2["text"]
 
 
 async def test_priority_of_a_described_case_is_triaged(nlg, domain):
     answer = await reply(nlg, domain, "utter_priority",
-                         user_says("Welche Priorität hat eine Anfrage zu einer neuen Funktion?", "ask_priority"))
+                         user_says("Welche Priorität bekommt der Wunsch nach einer neuen Funktion?", "ask_priority"))
     assert "P4" in answer["text"] and "P1" not in answer["text"]
 
 
@@ -125,7 +125,7 @@ async def test_locale_sets_the_start_language(nlg, domain):
 
 
 async def test_out_of_scope_offers_topics_without_facts(nlg, domain):
-    answer = await reply(nlg, domain, "utter_out_of_scope", user_says("Can you recommend a good pizza place?", "out_of_scope"))
+    answer = await reply(nlg, domain, "utter_out_of_scope", user_says("Which pizzeria near the station would you recommend?", "out_of_scope"))
     shown = answer["text"] + " ".join(button["title"] for button in answer["buttons"])
     assert "support" in shown and not re.search(r"(?i)premier|P[1-4]\b", shown)
 

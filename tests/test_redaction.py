@@ -9,7 +9,7 @@ from bot.redaction import CARD_NUMBER, HOST_KEY, PASSWORD, find_secrets, luhn_va
 
 # (message, the secret that must disappear, its kind)
 SECRETS = [
-    ("Mein Hostschlüssel ist 739214, warum funktioniert er nicht?", "739214", HOST_KEY),
+    ("Mein Hostschlüssel ist 739214, wieso geht er nicht?", "739214", HOST_KEY),
     ("Hostschlüssel: 482 913", "482 913", HOST_KEY),
     ("Der Host-Schlüssel lautet 118822", "118822", HOST_KEY),
     ("739214 ist mein Hostschlüssel", "739214", HOST_KEY),
@@ -46,7 +46,7 @@ HARMLESS = [
     "Fehlercode 1001 beim Start",
     "Wir haben 1500 Nutzer und 12 Admins",
     "Bestellnummer 4111 1111 1111 1112",  # fails the Luhn check
-    "Was bedeutet Priorität P1?",
+    "Wofür steht Priorität P1?",
     "Wo finde ich den Hostschlüssel?",
 ]
 

@@ -70,11 +70,11 @@ async def test_each_demo_user_after_describing_a_problem(user_id, live_agent, do
         assert marker["priority"] == "P3"
         intake = live_agent.intakes[0]
         assert intake["user_id"] == user_id and intake["language"] == "de"
-        assert intake["summary"].startswith("Die Aufzeichnungen")
+        assert intake["summary"].startswith("Unsere Cloud-Aufzeichnungen")
         assert intake["account"]["entitlements"]["queue"] == marker["queue"]
         said = [line["text"] for line in intake["transcript"] if line["from"] == "user"]
-        assert said == ["Die Aufzeichnungen unserer Meetings werden nicht in der Cloud gespeichert.",
-                        "Kann ich das bitte mit einem Mitarbeiter klären?"]
+        assert said == ["Unsere Cloud-Aufzeichnungen werden seit Montag nicht mehr gespeichert.",
+                        "Würden Sie mich dazu bitte mit einem Mitarbeiter verbinden?"]
         assert "Position 1" in texts(messages)
 
 
@@ -191,7 +191,7 @@ async def test_premier_plus_outage_is_escalated_automatically(live_agent, domain
     assert "automatisch" in texts(messages) and "1 Stunde" in texts(messages)
     slots = slot_events(events)
     assert slots["problem_priority"] == "P1" and slots["handoff_status"] == "queued"
-    assert slots["problem"].startswith("Seit einer Stunde")
+    assert slots["problem"].startswith("Seit dreißig Minuten")
 
 
 @pytest.mark.parametrize("user_id", [u for u in DEMO_USERS if not u.startswith("u-plus")] + [None])
@@ -303,7 +303,7 @@ async def test_a_secret_typed_as_the_problem_is_kept_masked_for_the_form(live_ag
     ("Die Nummer für Wien wird im Profil nicht angezeigt, seit gestern geht das nicht mehr", "ask_phone", 0.9, True),
     # a real question in between: answered, then the form asks again
     ("welche Nummer hat der Support in Wien?", "ask_phone", 0.99, False),
-    ("what does P1 mean?", "ask_priority", 0.97, False),
+    ("what counts as a P1 again?", "ask_priority", 0.97, False),
     # a change of mind is never the problem
     ("ne, lass mal", "cancel", 0.9, False),
 ])
@@ -336,7 +336,7 @@ async def test_service_down_becomes_a_ticket_that_is_forwarded_later(
         entry = session.execute(select(OutboxEntry)).scalar_one()
         assert entry.ticket_id == marker["ticket_id"] and entry.delivered_at is None
         said = [line["text"] for line in entry.payload["transcript"] if line["from"] == "user"]
-        assert said[-1] == "Kann ich das bitte mit einem Mitarbeiter klären?"
+        assert said[-1] == "Würden Sie mich dazu bitte mit einem Mitarbeiter verbinden?"
 
     # The service is back: the waiting ticket goes out with its number, exactly once.
     from tests.actions.conftest import FakeLiveAgentService
@@ -349,7 +349,7 @@ async def test_service_down_becomes_a_ticket_that_is_forwarded_later(
     finally:
         await back.close()
     assert [t["ticket_id"] for t in service.tickets] == [marker["ticket_id"]]
-    assert service.tickets[0]["description"].startswith("Die Aufzeichnungen")
+    assert service.tickets[0]["description"].startswith("Unsere Cloud-Aufzeichnungen")
     assert service.tickets[0]["email"] == "emma@example.com"
 
 
@@ -379,6 +379,6 @@ async def test_an_unanswered_how_to_question_serves_as_the_problem(live_agent, d
 
 async def test_turned_down_small_talk_is_no_problem_description(live_agent, domain_dict):
     tracker = load_tracker("howto_then_request_de", token_for("u-premier-admin"),
-                           first="Wie wird das Wetter morgen in Hamburg?")
+                           first="Scheint morgen in Hamburg die Sonne?")
     messages, _ = await run_action(ActionEscalate(), tracker, domain_dict)
     assert handoff_markers(messages) == [] and live_agent.intakes == []
