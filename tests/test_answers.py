@@ -150,3 +150,115 @@ def test_german_texts_say_sie_never_du():
     service = yaml.safe_load((ROOT / "handoff" / "texts.yml").read_text(encoding="utf-8"))
     texts.update({f"handoff:{key}": value["de"] for key, value in service.items()})
     assert {key: text for key, text in texts.items() if informal.search(text)} == {}
+
+
+# --- context: elliptic follow-ups fill gaps, full questions are answered as asked -------------
+
+async def test_a_full_question_is_not_narrowed_by_the_previous_topic(nlg, domain):
+    answer = await reply(nlg, domain, "utter_plan",
+                         user_says("Darf ich bei Premier+ den Telefon-Support nutzen?", "ask_plan"),
+                         user_says("Und was umfasst Premier+ insgesamt?", "ask_plan"))
+    assert "Kundenbetreuer" in answer["text"] and "Eskalation" in answer["text"]
+
+
+async def test_an_elliptic_follow_up_keeps_the_feature_and_the_kind_of_question(nlg, domain):
+    answer = await reply(nlg, domain, "utter_plan",
+                         user_says("Gibt es bei Standard einen technischen Kundenbetreuer?", "ask_plan"),
+                         user_says("und bei Premier+?", "ask_plan"))
+    assert answer["text"].startswith("Ja") and "Kundenbetreuer" in answer["text"]
+
+
+async def test_a_correction_takes_the_named_value_not_the_negated_one(nlg, domain):
+    answer = await reply(nlg, domain, "utter_plan",
+                         user_says("Was gehört zu Standard?", "ask_plan"),
+                         user_says("nein, Premier+, nicht Standard", "correction"))
+    assert answer["text"].startswith("Premier+") and "Eskalation" in answer["text"]
+    phone = await reply(nlg, domain, "utter_phone",
+                        user_says("number for Austria", "ask_phone"),
+                        user_says("oops, Australia, not Austria", "correction"))
+    assert "611800768027" in digits(phone["text"]) and "43316231266" not in digits(phone["text"])
+
+
+async def test_priority_ranges_name_every_level(nlg, domain):
+    answer = await reply(nlg, domain, "utter_priority", user_says("Reaktionszeiten von P1 bis P4?", "ask_priority"))
+    for level in ("P1", "P2", "P3", "P4"):
+        assert level in answer["text"]
+
+
+# --- the question asked gets its answer ---------------------------------------------------------
+
+@pytest.mark.parametrize("question,lead", [
+    ("Can an unlicensed member on Premier call support by phone?", "No"),
+    ("May licensed members on Premier+ get phone support?", "Yes"),
+    ("Dürfen Inhaber von API-Konten telefonischen Support bekommen?", "Ja, mit Lizenz"),
+    ("Bekommen kostenlose Basic-Konten Telefon-Support?", "Nein"),
+    ("Can the owner of a Pro account get phone support?", "Only"),
+])
+async def test_a_yes_no_question_about_someone_is_answered_for_them(question, lead, nlg, domain):
+    answer = await reply(nlg, domain, "utter_plan", user_says(question, "ask_plan"))
+    assert answer["text"].startswith(lead), answer["text"]
+
+
+async def test_whether_the_sla_deadlines_apply_to_a_plan(nlg, domain):
+    no = await reply(nlg, domain, "utter_priority", user_says("Gelten die SLA-Fristen auch bei Standard?", "ask_priority"))
+    assert no["text"].startswith("Nein") and "Premier" in no["text"]
+    yes = await reply(nlg, domain, "utter_priority", user_says("Do the SLA times apply to Premier+?", "ask_priority"))
+    assert yes["text"].startswith("Yes")
+
+
+async def test_when_live_chat_is_staffed(nlg, domain):
+    answer = await reply(nlg, domain, "utter_live_chat", user_says("Sind nachts Mitarbeiter im Live-Chat?", "ask_live_chat"))
+    assert "rund um die Uhr" in answer["text"] and "kostenpflichtig" in answer["text"]
+
+
+async def test_an_extension_question_is_answered(nlg, domain):
+    answer = await reply(nlg, domain, "utter_phone",
+                         user_says("Brauche ich für die Nummer in Hongkong eine Durchwahl?", "ask_phone"))
+    assert "keine Durchwahl" in answer["text"]
+
+
+# --- walls of text: the phone answer ----------------------------------------------------------
+
+async def test_the_phone_answer_is_number_then_what_to_have_ready_then_who_may_call_once(nlg, domain):
+    answer = await reply(nlg, domain, "utter_phone", user_says("Hotline Deutschland?", "ask_phone"))
+    lines = answer["text"].splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("Telefon-Support in Deutschland: +49 30 80098621 Durchwahl 2")
+    assert "Meeting-ID" in lines[1] and "Hostschlüssel" in lines[1]
+    assert "lizenzierte" in lines[2] and "Anmeldung" in lines[2]
+    assert answer["text"].count("Anrufen dürfen") == 1 and "Lizenzierte Besitzer" not in answer["text"]  # once, short
+
+
+def test_the_phone_answer_is_tailored_to_a_signed_in_user():
+    from bot.accounts.repository import AccountView, UserView
+    from bot.answers import phone
+    from bot.answers.context import Context
+    from bot.entitlements import entitlements
+    from bot.users import KnownUser
+
+    def known(account_type, plan, role, licensed):
+        account = AccountView("acc", "Muster GmbH", account_type, plan, None, None)
+        user = UserView("u", role, licensed, "Eva", "eva@example.com", account)
+        return KnownUser(user, entitlements(account_type, plan, role, licensed))
+
+    def answer(user, lang="de"):
+        context = Context(lang=lang, text="Nummer Schweiz", entities={"country": ("CH",)}, user=user)
+        return phone.answer(context)["text"].splitlines()[-1]
+
+    assert answer(known("business", "standard", "admin", True)) == "Mit Ihrem Konto dürfen Sie den Telefon-Support anrufen."
+    no = answer(known("pro", "standard", "owner", True))
+    assert no.startswith("Ihr Konto kann den Telefon-Support leider nicht nutzen") and "Pro-Konto" in no
+    assert "keine Lizenz" in answer(known("business", "premier", "member", False))
+    assert "kostenloses Konto" in answer(known("basic", "standard", "owner", True))
+    assert answer(known("business", "standard", "member", True), "en").startswith("I'm sorry, your account can't")
+
+
+# --- language --------------------------------------------------------------------------------
+
+async def test_a_message_in_another_language_gets_the_bilingual_note_first(nlg, domain):
+    events = user_says("Bonjour, je voudrais le numéro de téléphone en France", "ask_phone")
+    events[0].parse_data["language"] = {"code": "other", "confidence": 0.95}
+    answer = await reply(nlg, domain, "utter_phone", events)
+    first = answer["text"].split("\n\n")[0]
+    assert "Deutsch und Englisch" in first and "German and English" in first
+    assert "33800946464" in digits(answer["text"])
