@@ -262,3 +262,9 @@ async def test_a_message_in_another_language_gets_the_bilingual_note_first(nlg, 
     first = answer["text"].split("\n\n")[0]
     assert "Deutsch und Englisch" in first and "German and English" in first
     assert "33800946464" in digits(answer["text"])
+
+
+async def test_a_live_chat_question_about_another_feature_gets_the_plan_answer(nlg, domain):
+    answer = await reply(nlg, domain, "utter_live_chat",
+                         user_says("Für wen sind Self-Service und Chatbot da?", "ask_live_chat"))
+    assert "Alle Mitglieder" in answer["text"]

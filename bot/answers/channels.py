@@ -5,6 +5,8 @@ from bot import messages
 from bot.answers.context import Context, Reply
 from bot.knowledge import load_knowledge
 
+LIVE_CHAT_FEATURE = "tier1_chat"
+
 
 def _channel(channel_id: str, context: Context) -> Reply:
     channel = load_knowledge().channels[channel_id]
@@ -40,7 +42,12 @@ def account_rep(context: Context) -> Reply:
 
 def live_chat(context: Context) -> Reply:
     """When live chat with an agent is staffed (the seed: around the clock) and for whom; for a
-    signed-in user whether they may use it."""
+    signed-in user whether they may use it. A message that names another plan feature ("Für wen
+    ist der Self-Service verfügbar?") is about that feature: the plan answer covers it."""
+    from bot.answers import plans
+
+    if any(feature != LIVE_CHAT_FEATURE for feature in context.mentioned("feature")):
+        return plans.answer(context)
     lang = context.lang
     chatbot = load_knowledge().channels["chatbot"]
     parts = [messages.render("live_chat_hours", lang, availability=chatbot.availability.get(lang))]
