@@ -14,6 +14,7 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.levels import PRIORITY_RANK
 from bot.redaction import redact
 from handoff.errors import Conflict, Forbidden, NotFound
 from handoff.models import (
@@ -33,8 +34,6 @@ from handoff.security import hash_password
 from handoff.sla import SlaTable, deadlines
 
 logger = logging.getLogger(__name__)
-
-PRIORITY_RANK = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
 
 
 @dataclass(frozen=True)
