@@ -5,9 +5,8 @@ below are code defaults that tests override by building a config with other valu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bot.settings import Settings
 
@@ -41,11 +40,7 @@ class HandoffConfig:
     auth_timeout_seconds: float = 10.0
     # Threads running blocking database work off the event loop.
     database_threads: int = 4
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def database_url(self) -> str:
         return self.settings.database_url
-
-    def with_(self, **changes: Any) -> "HandoffConfig":
-        return replace(self, **changes)
