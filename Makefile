@@ -6,17 +6,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(PY) -m rasa
 
-.PHONY: run test venv train db evaluate bench validate test-e2e test-stories test-nlu clean
+.PHONY: run test system-deps venv train db evaluate bench validate test-e2e test-stories test-nlu clean
 
 run: venv train db  ## set up what is missing, then start every service in the foreground
 	$(PY) -m scripts.stack
 
-test: venv train  ## the whole test suite (what CI runs)
+# The database tests (tests/handoff, tests/actions) run on SQLite and on a throwaway PostgreSQL
+# (tests/servers.py); `pytest --database sqlite` leaves PostgreSQL out while iterating.
+test: system-deps venv train  ## the whole test suite (what CI runs)
 	$(MAKE) validate
 	$(PY) -m pytest -q --ignore=tests/e2e
 	$(MAKE) test-e2e
 	$(MAKE) test-stories
 	$(MAKE) test-nlu
+
+system-deps:  ## Chromium, PostgreSQL, Redis, HAProxy, supervisor from Debian, when missing (needs root)
+	scripts/system_deps.sh
 
 venv: $(VENV)/.synced
 
@@ -39,7 +44,7 @@ validate: venv
 
 # Playwright's sync API keeps an event loop running in the process, so the browser tests get a
 # pytest process of their own.
-test-e2e: train  ## the end-to-end tests in Chromium against the real stack
+test-e2e: system-deps train  ## the end-to-end tests in Chromium against the real stack
 	$(PY) -m pytest -q tests/e2e
 
 test-stories: train
