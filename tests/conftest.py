@@ -96,11 +96,14 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def databases(database_backend: str, request: pytest.FixtureRequest,
-              tmp_path_factory: pytest.TempPathFactory) -> Databases:
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     """Fresh databases of the test's backend (templates kept for the session)."""
     if database_backend == "postgresql":
-        return Databases(postgres=request.getfixturevalue("postgres_server"))
-    return Databases(directory=tmp_path_factory.mktemp("databases"))
+        databases = Databases(postgres=request.getfixturevalue("postgres_server"))
+    else:
+        databases = Databases(directory=tmp_path_factory.mktemp("databases"))
+    yield databases
+    databases.close()
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ def test_a_dropped_database_is_gone(databases):
     with engine.begin() as connection:  # an open pooled connection does not keep it alive
         connection.execute(text("CREATE TABLE t (x INTEGER)"))
     databases.drop(url)
+    databases.wait()
     if databases.postgres is not None:
         assert database_name(url) not in _postgres_databases(databases.postgres)
     else:
