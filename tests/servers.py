@@ -247,15 +247,18 @@ class RedisServer:
         return server
 
     def _wait_until_ready(self) -> None:
+        from redis.exceptions import ConnectionError, TimeoutError
+
         deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
+        while time.monotonic() < deadline and self.process.poll() is None:
+            client = self.client()
             try:
-                if self.client().ping():
+                if client.ping():
                     return
-            except OSError:  # redis.ConnectionError is an OSError too
+            except (ConnectionError, TimeoutError):
                 time.sleep(0.05)
+            finally:
+                client.close()
         log = (self.directory / "redis.log").read_text(errors="replace")[-2000:]
         raise ServerUnavailable(f"redis-server did not start on port {self.port}:\n{log}")
 
