@@ -66,6 +66,8 @@ class Agent(Base):
     name = Column(String(200), nullable=False)
     password_hash = Column(String(255), nullable=False)
     tiers = Column(JSON, nullable=False, default=list)
+    # Extra rights beside the tiers: `supervisor` (see fixtures/demo.yml). None means none.
+    roles = Column(JSON)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
