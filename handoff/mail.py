@@ -80,7 +80,7 @@ def build_message(payload: dict[str, Any], sender: str, message_id: str) -> Emai
     message["From"] = sender
     message["To"] = payload["to"]
     message["Subject"] = payload["subject"]
-    message["Date"] = email.utils.formatdate(localtime=False)
+    message["Date"] = email.utils.format_datetime(utcnow())
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"  # no out-of-office replies to a robot
     if payload.get("reply_to"):
