@@ -49,6 +49,9 @@ class HandoffConfig:
     outbox_lease_seconds: float = 30.0
     outbox_poll_seconds: float = 5.0
     outbox_batch: int = 20
+    # Deliveries hold transcripts: delivered ones are deleted after a week, failed ones after 30 days.
+    outbox_keep_delivered_days: float = 7
+    outbox_keep_failed_days: float = 30
     webhook_timeout_seconds: float = 10.0
     smtp_timeout_seconds: float = 15.0
     # A user gets at most one transcript email per conversation within this time.

@@ -145,6 +145,8 @@ async def outbox_ctx(app: web.Application) -> AsyncIterator[None]:
         worker = app[OUTBOX] = Outbox(
             app[DATABASE], senders, backoff=config.outbox_backoff, lease_seconds=config.outbox_lease_seconds,
             poll_seconds=config.outbox_poll_seconds, batch=config.outbox_batch,
+            keep_delivered_seconds=config.outbox_keep_delivered_days * 86400,
+            keep_failed_seconds=config.outbox_keep_failed_days * 86400,
         )
         worker.start()
         yield

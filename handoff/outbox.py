@@ -27,7 +27,7 @@ import socket
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Protocol, Sequence
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from handoff import repository
@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 # A pending delivery that has failed at least once: what supervisors look at with `failed`.
 RETRYING = "retrying"
 LISTABLE = (*DELIVERY_STATES, RETRYING)
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 class DeliveryError(Exception):
@@ -201,6 +202,20 @@ def release(session: Session, delivery_ids: Iterable[int], instance: str) -> Non
     )
 
 
+def prune(session: Session, keep_delivered_seconds: float, keep_failed_seconds: float) -> int:
+    """Delete what need not be kept: payloads hold transcripts, so they go once they served."""
+    now = utcnow()
+    result = session.execute(
+        delete(Delivery)
+        .where(or_(
+            and_(Delivery.status == DELIVERED, Delivery.delivered_at < now - timedelta(seconds=keep_delivered_seconds)),
+            and_(Delivery.status == FAILED, Delivery.last_attempt_at < now - timedelta(seconds=keep_failed_seconds)),
+        ))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
 def list_deliveries(session: Session, states: Iterable[str], limit: int) -> list[dict[str, Any]]:
     """Newest first; `retrying` selects pending deliveries that have failed at least once."""
     conditions = []
@@ -261,6 +276,7 @@ class Outbox:
     def __init__(
         self, database: Database, senders: Iterable[Sender], *, backoff: Backoff,
         lease_seconds: float, poll_seconds: float, batch: int,
+        keep_delivered_seconds: float = 7 * 86400, keep_failed_seconds: float = 30 * 86400,
     ) -> None:
         self.database = database
         self.senders = {sender.channel: sender for sender in senders}
@@ -273,6 +289,9 @@ class Outbox:
         self._task: asyncio.Task | None = None
         self._stopping = False
         self._in_flight: set[int] = set()
+        self.keep_delivered_seconds = keep_delivered_seconds
+        self.keep_failed_seconds = keep_failed_seconds
+        self._pruned_at = 0.0
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -323,10 +342,19 @@ class Outbox:
             return self.poll_seconds
         return min(self.poll_seconds, max(0.0, (due - utcnow()).total_seconds()))
 
+    async def _prune_now_and_then(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._pruned_at >= PRUNE_EVERY_SECONDS:
+            self._pruned_at = loop.time()
+            pruned = await self.database.write(prune, self.keep_delivered_seconds, self.keep_failed_seconds)
+            if pruned:
+                logger.info("outbox: %d old deliveries deleted", pruned)
+
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
             try:
+                await self._prune_now_and_then()
                 claimed = await self.run_once()
                 wait = 0.0 if claimed >= self.batch else await self._seconds_until_due()
                 if not claimed:
