@@ -303,7 +303,8 @@ class Databases:
     `fresh(template, prepare)` returns the URL of a new database: an empty one without a
     template; else a copy of the template database named `template`, which `prepare(url)` fills
     on first use (it must leave no connection open: dispose its engines). `drop(url)` removes a
-    database again (`wait()` until it is gone); `close()` finishes the work still under way.
+    database again once its test is over (`wait()` until it is gone); `close()` finishes the
+    work still under way.
 
     On PostgreSQL a copy costs a CREATE DATABASE (tens of milliseconds, far more on a busy
     machine), so the next copy of the same template is made in a background thread while the
@@ -321,8 +322,10 @@ class Databases:
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="databases")
         self._ahead: dict[str | None, Future[str]] = {}
         self._drops: list[Future[None]] = []
+        self._retired: list[str] = []
 
     def fresh(self, template: str | None = None, prepare: Prepare | None = None) -> str:
+        self._drop_retired()
         if template is not None and template not in self._templates:
             url = self._create(f"template_{template}")
             if prepare is not None:
@@ -346,30 +349,40 @@ class Databases:
         return f"sqlite:///{path}"
 
     def drop(self, url: str) -> None:
-        if self.postgres is not None:
-            for done in [done for done in self._drops if done.done()]:
-                done.result()  # a failed drop is reported at the next one
-                self._drops.remove(done)
-            self._drops.append(self._background.submit(self.postgres.drop_database, database_name(url)))
-            return
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{database_name(url)}{suffix}").unlink(missing_ok=True)
+        """Drop `url` once the test that used it is over, at the next `fresh()` or `wait()`.
+
+        A test's fixtures end in no particular order relative to its database's: an app may
+        still be shutting down (and writing) when the database's fixture ends.
+        """
+        self._retired.append(url)
+
+    def _drop_retired(self) -> None:
+        for done in [done for done in self._drops if done.done()]:
+            done.result()  # a failed drop is reported at the next one
+            self._drops.remove(done)
+        while self._retired:
+            url = self._retired.pop()
+            if self.postgres is not None:
+                self._drops.append(self._background.submit(self.postgres.drop_database, database_name(url)))
+                continue
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{database_name(url)}{suffix}").unlink(missing_ok=True)
 
     def wait(self) -> None:
-        """Finish the background work so far (raising its first error)."""
+        """Drop what was given to `drop`, and finish the background work (raising its first error)."""
+        self._drop_retired()
         for done in [*self._drops, *self._ahead.values()]:
             done.result()
         self._drops.clear()
 
     def close(self) -> None:
-        """Finish the background work and drop the copies made ahead."""
+        """Drop what is left, the copies made ahead included, and stop the background thread."""
         try:
             self.wait()
-            for made in self._ahead.values():
-                self.drop(made.result())
+            self._retired.extend(made.result() for made in self._ahead.values())
+            self._ahead.clear()
             self.wait()
         finally:
-            self._ahead.clear()
             self._background.shutdown(wait=True)
 
 

@@ -13,12 +13,17 @@ class AgentInfo:
     username: str
     name: str
     tiers: tuple[str, ...]
+    roles: tuple[str, ...] = ()
 
     def can_handle(self, queue: str | None) -> bool:
         return queue is None or queue in self.tiers
 
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
     def as_dict(self) -> dict[str, Any]:
-        return {"username": self.username, "name": self.name, "tiers": list(self.tiers)}
+        return {"username": self.username, "name": self.name, "tiers": list(self.tiers),
+                "roles": list(self.roles)}
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -111,8 +111,11 @@ def migrate_and_seed_agents(url: str) -> None:
 
 
 @pytest.fixture
-def database_url(make_database) -> str:
-    """A fresh database for the test, on SQLite and on PostgreSQL (see `--database`)."""
+def database_url(make_database, request: pytest.FixtureRequest) -> str:
+    """A fresh database for the test, on SQLite and on PostgreSQL (see `--database`); with the
+    demo accounts too when the test asks for `with_accounts`."""
+    if "with_accounts" in request.fixturenames:
+        return make_database("handoff_accounts", migrate_and_seed_agents_and_accounts)
     return make_database("handoff", migrate_and_seed_agents)
 
 
@@ -187,3 +190,10 @@ async def intake(client, conversation_id: str, **fields: Any):
             "language": "de", "account": {"id": "acc-business"}, "transcript": [
                 {"from": "user", "text": "hilfe", "at": "2026-11-25T18:00:00+00:00"}], **fields}
     return await client.post("/internal/intake", json=body, headers={"Authorization": f"Bearer {SERVICE_TOKEN}"})
+
+
+# The integrations' real parts (webhook receiver, SMTP server, accounts data), kept in a module
+# of their own; imported here so that every test module of the service can ask for them.
+from tests.handoff.integrations_fixtures import (  # noqa: E402,F401
+    migrate_and_seed_agents_and_accounts, receiver, smtp_server, with_accounts,
+)
