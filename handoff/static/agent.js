@@ -252,8 +252,9 @@
     $('agent-name').textContent = session.name || session.username || '';
     connect();
     refreshQueue();
+    var active = session.active; // opening the tabs saves the session again
     (session.openTabs || []).forEach(function (id) { openTab(id, false); });
-    if (session.active && state.tabs[session.active]) activate(session.active);
+    if (active && state.tabs[active]) activate(active);
   }
 
   /* ---------- sound + title ---------- */
@@ -518,7 +519,7 @@
       tabBtn.addEventListener('click', function (e) {
         if (e.target === x) closeTab(id); else activate(id);
       });
-      tabBtn.addEventListener('keydown', onTabKey);
+      tabBtn.addEventListener('keydown', function (e) { onTabKey(e, id); });
       $('tabs').appendChild(tabBtn);
 
       var pane = buildPane(id);
@@ -531,9 +532,8 @@
     saveSession();
   }
 
-  function onTabKey(e) {
-    if (!state.order.length) return;
-    var i = state.order.indexOf(state.active);
+  function onTabKey(e, id) {
+    var i = state.order.indexOf(id);
     var next = null;
     if (e.key === 'ArrowRight') next = state.order[(i + 1) % state.order.length];
     else if (e.key === 'ArrowLeft') next = state.order[(i + state.order.length - 1) % state.order.length];
@@ -541,7 +541,7 @@
     else if (e.key === 'End') next = state.order[state.order.length - 1];
     else if (e.key === 'Delete') {
       e.preventDefault();
-      closeTabAndFocus(state.active);
+      closeTabAndFocus(id);
       return;
     } else return;
     e.preventDefault();
