@@ -639,7 +639,6 @@
     state.conversationId = frame.conversation_id || state.conversationId;
     ui.root.setAttribute('data-conversation-id', state.conversationId || '');
     saveStored();
-    if (Array.isArray(frame.history)) onHistory({ messages: frame.history });
     if (frame.mode || frame.status) onModeChange(frame);
     renderStatus();
     flushOutbox();
@@ -665,9 +664,9 @@
     state.replayUntil = 0;
   }
 
+  /** The agent's display name: `agent_name` in history, `agent` in message and mode frames. */
   function agentNameOf(frame) {
-    var a = frame.agent_name || frame.agent || frame.name;
-    if (a && typeof a === 'object') a = a.name || a.username;
+    var a = frame.agent_name || frame.agent;
     return a ? String(a) : null;
   }
 
@@ -690,7 +689,7 @@
   }
 
   function onMessage(frame) {
-    var replay = frame.history === true || Date.now() < state.replayUntil;
+    var replay = Date.now() < state.replayUntil;
     var from = frame.from;
     if (from === 'agent') {
       if (agentNameOf(frame)) state.agentName = agentNameOf(frame);
@@ -716,11 +715,9 @@
       state.position = typeof h.position === 'number' ? h.position : state.position;
       state.waitMinutes = typeof h.estimated_wait_minutes === 'number' ? h.estimated_wait_minutes : null;
       setMode('queued');
-    } else if (status === 'assigned' || status === 'claimed' || status === 'connected' || status === 'active') {
-      if (agentNameOf(h)) state.agentName = agentNameOf(h);
-      setMode('agent');
     } else {
-      // not_eligible, login_required, unavailable, released, resolved, …: the bot has the conversation
+      // not_eligible, login_required, unavailable (CONTRACT.md): the bot keeps the conversation.
+      // An agent joining comes as a `mode` frame.
       setMode('bot');
     }
   }
