@@ -59,7 +59,9 @@ def page_facts(config: HandoffConfig) -> dict[str, Any]:
             }
             for level, p in knowledge.priorities.items()
         ],
-        "plans": [{"id": plan.id, "name": {"de": plan.name.de, "en": plan.name.en}} for plan in knowledge.plans.values()],
+        "plans": [
+            {"id": plan.id, "name": {"de": plan.name.de, "en": plan.name.en}} for plan in knowledge.plans.values()
+        ],
         "account_types": [{"id": kind, "name": ACCOUNT_TYPE_NAMES[kind]} for kind in ACCOUNT_TYPES],
         "queues": [{"id": queue, "name": f"Tier {queue.removeprefix('tier')}"} for queue in QUEUES],
     }
