@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from handoff import repository, services
+from handoff import integrations, repository, services
 from handoff.errors import BadRequest, HandoffError, Unauthorized
 from handoff.httputil import agent_for_token, answer, json_body, require_agent, text_field
 from handoff.models import QUEUES
@@ -101,9 +101,11 @@ async def transfer(request: web.Request) -> web.Response:
 
 async def _close(request: web.Request, how: str) -> web.Response:
     agent = await require_agent(request)
-    detail = await request.app[DATABASE].write(repository.close, request.match_info["id"], agent, how)
+    detail = await integrations.close(request.app, request.match_info["id"], agent, how)
     await services.push_conversation_event(request.app, "resolved" if how == "resolve" else "released", detail, agent)
     await services.tell_user(request.app, detail, "resolved" if how == "resolve" else "released", "bot")
+    if how == "resolve":
+        await integrations.offer_transcript(request.app, detail)
     await services.refresh_positions(request.app, detail["queue"])
     # The bot's context records the agent conversation; if Rasa is down, a retry follows.
     detail["tracker_event_delivered"] = await services.deliver_tracker_event(request.app, detail["id"])
