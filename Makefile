@@ -6,13 +6,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(PY) -m rasa
 
-.PHONY: run test venv train db evaluate bench validate test-e2e test-stories test-nlu clean
+.PHONY: run test venv js train db evaluate bench validate test-js test-e2e test-stories test-nlu clean
 
 run: venv train db  ## set up what is missing, then start every service in the foreground
 	$(PY) -m scripts.stack
 
-test: venv train  ## the whole test suite (what CI runs)
+test: venv js train  ## the whole test suite (what CI runs)
 	$(MAKE) validate
+	$(MAKE) test-js
 	$(PY) -m pytest -q --ignore=tests/e2e
 	$(MAKE) test-e2e
 	$(MAKE) test-stories
@@ -23,6 +24,16 @@ venv: $(VENV)/.synced
 $(VENV)/.synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	uv sync --frozen
+	@touch $@
+
+# npm packages of the tests (axe-core for the accessibility checks), exactly as package-lock.json says.
+js: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; } \
+		|| { echo "make: npm is missing: install Node.js 18 or newer (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	npm ci --no-audit --no-fund
 	@touch $@
 
 train: venv  ## train the model if its data, domain, config or knowledge changed
@@ -39,7 +50,10 @@ validate: venv
 
 # Playwright's sync API keeps an event loop running in the process, so the browser tests get a
 # pytest process of their own.
-test-e2e: train  ## the end-to-end tests in Chromium against the real stack
+test-js: js  ## unit tests of the pages' shared modules (handoff/static/lib/) under node's test runner
+	node --test tests/js/
+
+test-e2e: train js  ## the end-to-end tests in Chromium against the real stack
 	$(PY) -m pytest -q tests/e2e
 
 test-stories: train
