@@ -3,6 +3,7 @@
 #   chromium      the browser tests (Playwright drives /usr/bin/chromium)
 #   postgresql    the PostgreSQL variants of the tests, and the cluster
 #   redis-server  the Redis tests, and the cluster
+#   npm           Node.js (18 or newer) and npm: the pages' tests, axe-core
 #   haproxy       the cluster's load balancer
 #   supervisor    the cluster's process supervisor
 #
@@ -13,7 +14,7 @@
 # and fails. Other apt runs on the machine (the dpkg lock) are waited for, not fought.
 set -euo pipefail
 
-ALL=(chromium postgresql redis-server haproxy supervisor)
+ALL=(chromium postgresql redis-server npm haproxy supervisor)
 LOCK_WAIT_SECONDS=${LOCK_WAIT_SECONDS:-900}
 
 installed() {
@@ -22,6 +23,7 @@ installed() {
     # Debian's server binaries live outside PATH; the tests look for them there.
     postgresql) compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null ;;
     redis-server) command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] ;;
+    npm) command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1 ;;
     haproxy) command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] ;;
     supervisor) command -v supervisord >/dev/null 2>&1 || [ -x /usr/bin/supervisord ] ;;
     *) echo "system_deps: unknown package '$1' (known: ${ALL[*]})" >&2; exit 2 ;;
