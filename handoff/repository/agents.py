@@ -91,6 +91,16 @@ def _owned_by(session: Session, conversation_id: str, agent: AgentInfo) -> Conve
     return conversation
 
 
+def _with_agents(session: Session, conversation_id: str, agent: AgentInfo, code: str) -> Conversation:
+    """Waiting, or claimed by `agent` (not by another); else Conflict with `code`."""
+    conversation = _load_for_agent(session, conversation_id, agent)
+    if conversation.status == CLAIMED and conversation.agent != agent.username:
+        raise Forbidden("another agent owns this conversation", code="not_owner")
+    if conversation.status not in AGENT_MODE:
+        raise Conflict(f"the conversation is {conversation.status}", code=code)
+    return conversation
+
+
 def claim(session: Session, conversation_id: str, agent: AgentInfo) -> tuple[dict[str, Any], bool]:
     """Exactly one agent wins: the conditional UPDATE only matches a still waiting row.
 
@@ -136,11 +146,7 @@ def agent_message(
 
 def transfer(session: Session, conversation_id: str, agent: AgentInfo, queue: str) -> dict[str, Any]:
     """Back to `waiting` in `queue`; the SLA deadlines stay those of the first escalation."""
-    conversation = _load_for_agent(session, conversation_id, agent)
-    if conversation.status == CLAIMED and conversation.agent != agent.username:
-        raise Forbidden("another agent owns this conversation", code="not_owner")
-    if conversation.status not in AGENT_MODE:
-        raise Conflict(f"the conversation is {conversation.status}", code="not_in_queue")
+    conversation = _with_agents(session, conversation_id, agent, code="not_in_queue")
     previous = conversation.queue
     conversation.queue = queue
     conversation.status = WAITING
@@ -154,11 +160,7 @@ def transfer(session: Session, conversation_id: str, agent: AgentInfo, queue: st
 
 def close(session: Session, conversation_id: str, agent: AgentInfo, how: str) -> dict[str, Any]:
     """`resolve` (done) or `release` (back to the bot); either way Rasa answers next."""
-    conversation = _load_for_agent(session, conversation_id, agent)
-    if conversation.status == CLAIMED and conversation.agent != agent.username:
-        raise Forbidden("another agent owns this conversation", code="not_owner")
-    if conversation.status not in AGENT_MODE:
-        raise Conflict(f"the conversation is {conversation.status}", code="not_with_agent")
+    conversation = _with_agents(session, conversation_id, agent, code="not_with_agent")
     conversation.status = RESOLVED if how == "resolve" else BOT
     conversation.tracker_event_pending = True
     conversation.updated_at = utcnow()
