@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from bot.identity import verify_token
+from bot.levels import PRIORITY_LEVELS
 from handoff import integrations, repository, services
 from handoff.errors import HandoffError
 from handoff.models import AGENT_MODE
@@ -196,7 +197,7 @@ class ChatConnection:
         if state["status"] in AGENT_MODE:
             return state.get("position", 0) * average
         queue = marker.get("queue") if marker.get("queue") in ("tier1", "tier2") else "tier1"
-        priority = marker.get("priority") if marker.get("priority") in repository.PRIORITY_RANK else None
+        priority = marker.get("priority") if marker.get("priority") in PRIORITY_LEVELS else None
         escalation = Escalation(
             conversation_id=self.conversation_id,
             queue=queue,
