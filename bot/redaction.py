@@ -28,10 +28,6 @@ MASKS = {
 }
 
 
-# A mask already in the text (see MASKS): never part of a secret.
-_MASK = re.compile(r"\[REDACTED [a-z ]+\]")
-
-
 @dataclass(frozen=True)
 class Secret:
     kind: str
@@ -144,6 +140,11 @@ def _passwords(text: str) -> list[Secret]:
         value = match.group("value").rstrip(".,;)")
         found.append(Secret(PASSWORD, match.start("value"), match.start("value") + len(value)))
     return found
+
+
+# A mask already in the text ("Passwort ist [REDACTED password]") is no secret: redacting an
+# already redacted text (a forwarded ticket, a transcript mailed later) must leave it as it is.
+_MASK = re.compile("|".join(re.escape(mask) for mask in MASKS.values()))
 
 
 def find_secrets(text: str) -> list[Secret]:
