@@ -120,10 +120,14 @@ def _card_numbers(text: str) -> list[Secret]:
 
 
 def _host_keys(text: str) -> list[Secret]:
+    # Every start position is tried: a digit run that reaches into a card number before it
+    # ("4111 1111 1111 1111 739214 Hostschlüssel") must not hide the key that follows.
     found = []
     for pattern in (_HOST_KEY_AFTER, _HOST_KEY_BEFORE):
-        for match in pattern.finditer(text):
+        position = 0
+        while (match := pattern.search(text, position)) is not None:
             found.append(Secret(HOST_KEY, match.start("value"), match.end("value")))
+            position = match.start("value") + 1
     return found
 
 
