@@ -73,7 +73,7 @@ FREE_TEXT_SLOTS = {"problem_form": ("problem",), "ticket_form": ("ticket_subject
 # or the NLU was unsure (below WEAK_QUESTION): then it is the description asked for.
 QUESTION_INTENTS = frozenset({
     "ask_phone", "ask_plan", "ask_priority", "ask_help_center", "ask_community", "ask_billing",
-    "ask_social_media", "ask_account_rep", "ask_live_chat", "ask_my_support", "ask_tam",
+    "ask_social_media", "ask_account_rep", "ask_live_chat", "ask_channels", "ask_my_support", "ask_tam",
 })
 WEAK_QUESTION = 0.6
 # The queued reply's buttons (docs/architecture.md): while the conversation waits, the live-agent

@@ -268,3 +268,9 @@ async def test_a_live_chat_question_about_another_feature_gets_the_plan_answer(n
     answer = await reply(nlg, domain, "utter_live_chat",
                          user_says("Für wen sind Self-Service und Chatbot da?", "ask_live_chat"))
     assert "Alle Mitglieder" in answer["text"]
+
+
+async def test_the_support_channels_overview_names_every_channel_of_the_seed(nlg, domain):
+    answer = await reply(nlg, domain, "utter_channels", user_says("Wie kann ich euch erreichen?", "ask_channels"))
+    for word in ("Help Center", "Community", "Webticket", "Live-Chat", "Telefon", "Abrechnung", "Social Media"):
+        assert word in answer["text"], word

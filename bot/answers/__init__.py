@@ -27,6 +27,7 @@ def renderers() -> Dict[str, Renderer]:
         "utter_social_media": channels.social_media,
         "utter_account_rep": channels.account_rep,
         "utter_live_chat": channels.live_chat,
+        "utter_channels": channels.overview,
         "utter_clarify": smalltalk.clarify,
         "utter_out_of_scope": smalltalk.out_of_scope,
         "utter_help": smalltalk.help_menu,

@@ -63,3 +63,30 @@ def live_chat(context: Context) -> Reply:
 
 
 live_chat.needs_user = True  # type: ignore[attr-defined]
+
+
+# The seed's channels in the order a user would try them, then what the account representative is
+# for; the phone line says who may call (bot.answers.phone).
+OVERVIEW = ("help_center", "community", "web_ticket", "chatbot", "billing_support", "social_media", "account_rep")
+
+
+def overview(context: Context) -> Reply:
+    """Every way to support the seed names, one short line each."""
+    from bot.answers import phone, smalltalk
+
+    knowledge = load_knowledge()
+    lang = context.lang
+    lines = [messages.render("channels_intro", lang)]
+    for channel_id in OVERVIEW:
+        channel = knowledge.channels[channel_id]
+        if channel_id == "chatbot":
+            # this chat itself: what it adds is the agent behind it, and the phone line
+            lines.append("• " + messages.render("channels_live_chat", lang, availability=channel.availability.get(lang)))
+            lines.append("• " + messages.render("channels_phone", lang, rule=phone.phone_rule(lang)))
+            continue
+        line = f"• {channel.name.get(lang)}"
+        if channel.availability is not None:
+            line += f" ({channel.availability.get(lang)})"
+        lines.append(line)
+    buttons = smalltalk.buttons(("ask_phone", "open_ticket", "ask_community", "request_human"), lang)
+    return {"text": "\n".join(lines), "buttons": buttons}
