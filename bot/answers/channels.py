@@ -82,7 +82,7 @@ def overview(context: Context) -> Reply:
         if channel_id == "chatbot":
             # this chat itself: what it adds is the agent behind it, and the phone line
             lines.append("• " + messages.render("channels_live_chat", lang, availability=channel.availability.get(lang)))
-            lines.append("• " + messages.render("channels_phone", lang, rule=phone.phone_rule(lang)))
+            lines.append("• " + messages.render("channels_phone", lang, rule=phone.eligibility_line(context.user, lang)))
             continue
         line = f"• {channel.name.get(lang)}"
         if channel.availability is not None:
@@ -90,3 +90,6 @@ def overview(context: Context) -> Reply:
         lines.append(line)
     buttons = smalltalk.buttons(("ask_phone", "open_ticket", "ask_community", "request_human"), lang)
     return {"text": "\n".join(lines), "buttons": buttons}
+
+
+overview.needs_user = True  # type: ignore[attr-defined]
