@@ -274,3 +274,9 @@ async def test_the_support_channels_overview_names_every_channel_of_the_seed(nlg
     answer = await reply(nlg, domain, "utter_channels", user_says("Wie kann ich euch erreichen?", "ask_channels"))
     for word in ("Help Center", "Community", "Webticket", "Live-Chat", "Telefon", "Abrechnung", "Social Media"):
         assert word in answer["text"], word
+
+
+async def test_an_account_question_naming_a_plan_feature_gets_the_plan_answer(nlg, domain):
+    answer = await reply(nlg, domain, "utter_account_rep",
+                         user_says("Do we get a technical account manager with Premier?", "ask_account_rep"))
+    assert answer["text"].startswith("No") and "Premier+" in answer["text"]

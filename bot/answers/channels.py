@@ -37,6 +37,11 @@ def social_media(context: Context) -> Reply:
 
 
 def account_rep(context: Context) -> Reply:
+    # "Do we get a technical account manager with Premier?" names a plan feature: a plan question.
+    if context.mentioned("feature"):
+        from bot.answers import plans
+
+        return plans.answer(context)
     return _channel("account_rep", context)
 
 
