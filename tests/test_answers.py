@@ -278,5 +278,5 @@ async def test_the_support_channels_overview_names_every_channel_of_the_seed(nlg
 
 async def test_an_account_question_naming_a_plan_feature_gets_the_plan_answer(nlg, domain):
     answer = await reply(nlg, domain, "utter_account_rep",
-                         user_says("Do we get a technical account manager with Premier?", "ask_account_rep"))
+                         user_says("Does Premier come with a technical account manager for us?", "ask_account_rep"))
     assert answer["text"].startswith("No") and "Premier+" in answer["text"]
