@@ -163,7 +163,7 @@ async def test_a_full_question_is_not_narrowed_by_the_previous_topic(nlg, domain
 
 async def test_an_elliptic_follow_up_keeps_the_feature_and_the_kind_of_question(nlg, domain):
     answer = await reply(nlg, domain, "utter_plan",
-                         user_says("Gibt es bei Standard einen technischen Kundenbetreuer?", "ask_plan"),
+                         user_says("Hat Standard einen technischen Kundenbetreuer?", "ask_plan"),
                          user_says("und bei Premier+?", "ask_plan"))
     assert answer["text"].startswith("Ja") and "Kundenbetreuer" in answer["text"]
 
@@ -171,7 +171,7 @@ async def test_an_elliptic_follow_up_keeps_the_feature_and_the_kind_of_question(
 async def test_a_correction_takes_the_named_value_not_the_negated_one(nlg, domain):
     answer = await reply(nlg, domain, "utter_plan",
                          user_says("Was gehört zu Standard?", "ask_plan"),
-                         user_says("nein, Premier+, nicht Standard", "correction"))
+                         user_says("nee, Premier+ statt Standard", "correction"))
     assert answer["text"].startswith("Premier+") and "Eskalation" in answer["text"]
     phone = await reply(nlg, domain, "utter_phone",
                         user_says("number for Austria", "ask_phone"),
