@@ -43,11 +43,15 @@ async def test_the_summary_shows_what_will_be_filed_masked(nlg, domain):
     assert answer["buttons"][0]["payload"] == "/affirm"
 
 
-@pytest.mark.parametrize("requested,words", [
-    ("ticket_email", "E-Mail-Adresse"), ("ticket_subject", "Betreff"),
-    ("ticket_description", "Beschreibung"), ("ticket_confirmed", "absenden"),
+@pytest.mark.parametrize("requested,text,words", [
+    ("ticket_email", "hmm keine Ahnung", "brauche ich zuerst Ihre E-Mail-Adresse"),
+    ("ticket_email", "anna(at)firma", "brauche ich zuerst Ihre E-Mail-Adresse"),
+    ("ticket_email", "anna@firma", "Das sieht nicht nach einer E-Mail-Adresse aus"),
+    ("ticket_subject", "hmm keine Ahnung", "Betreff"),
+    ("ticket_description", "hmm keine Ahnung", "Beschreibung"),
+    ("ticket_confirmed", "hmm keine Ahnung", "absenden"),
 ])
-async def test_a_non_answer_is_told_what_the_question_needs(requested, words, nlg, domain):
-    events = user_says("hmm keine Ahnung", "nlu_fallback") + [SlotSet("requested_slot", requested)]
+async def test_a_non_answer_is_told_what_the_question_needs(requested, text, words, nlg, domain):
+    events = user_says(text, "nlu_fallback") + [SlotSet("requested_slot", requested)]
     answer = await reply(nlg, domain, "utter_ticket_not_an_answer", events)
     assert words in answer["text"]

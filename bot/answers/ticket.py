@@ -57,6 +57,9 @@ def confirm(context: Context) -> Reply:
 def not_an_answer(context: Context) -> Reply:
     """What the form's current question needs, when the message was no answer to it."""
     requested = context.slots.get(REQUESTED_SLOT)
+    if requested == "ticket_email" and "@" not in context.text:
+        # something else than an attempt at an address: say what the question is for
+        return {"text": messages.render("ticket_email_needed", context.lang)}
     key = {
         "ticket_email": "ticket_email_invalid",
         "ticket_subject": "ticket_not_an_answer_subject",
