@@ -45,7 +45,7 @@ async def test_the_summary_shows_what_will_be_filed_masked(nlg, domain):
 
 @pytest.mark.parametrize("requested,text,words", [
     ("ticket_email", "hmm keine Ahnung", "brauche ich zuerst Ihre E-Mail-Adresse"),
-    ("ticket_email", "anna(at)firma", "brauche ich zuerst Ihre E-Mail-Adresse"),
+    ("ticket_email", "meine Adresse ist anna(at)firma", "brauche ich zuerst Ihre E-Mail-Adresse"),
     ("ticket_email", "anna@firma", "Das sieht nicht nach einer E-Mail-Adresse aus"),
     ("ticket_subject", "hmm keine Ahnung", "Betreff"),
     ("ticket_description", "hmm keine Ahnung", "Beschreibung"),
