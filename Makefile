@@ -49,7 +49,7 @@ db: venv  ## create or upgrade the database and load the demo data (idempotent)
 	$(PY) -m handoff seed
 
 validate: venv
-	$(RASA) data validate --data data --domain domain --config config.yml --fail-on-warnings
+	$(RASA) data validate --data data --domain domain.yml --config config.yml --fail-on-warnings
 
 test-js: js  ## unit tests of the pages' shared modules (handoff/static/lib/) under node's test runner
 	node --test tests/js/
