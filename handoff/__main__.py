@@ -12,6 +12,7 @@ import sys
 import yaml
 from aiohttp import web
 
+from bot.database import migration_lock
 from bot.settings import InsecureSettings, get_settings
 from handoff import repository
 from handoff.app import create_app
@@ -24,7 +25,9 @@ def seed_demo_agents(config: HandoffConfig) -> list[str]:
     data = yaml.safe_load(config.demo_file.read_text(encoding="utf-8")) or {}
     database = Database(make_engine(config.database_url), threads=1)
     try:
-        return database.write_sync(repository.seed_agents, data.get("agents") or [])
+        # Instances starting together would otherwise insert the same agents at once.
+        with migration_lock(config.database_url):
+            return database.write_sync(repository.seed_agents, data.get("agents") or [])
     finally:
         database.close()
 
