@@ -48,6 +48,8 @@ class Settings:
     database_max_overflow: int = 5
     # How often the action server forwards what waits in its outbox.
     outbox_flush_seconds: float = 15.0
+    # Rasa's Redis lock store (bot.lock_store): a lock of a killed process expires after this.
+    rasa_lock_lifetime_seconds: float = 20.0
 
     @property
     def production(self) -> bool:
@@ -102,6 +104,7 @@ def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None)
         database_pool_size=int(env.get("DATABASE_POOL_SIZE", "5")),
         database_max_overflow=int(env.get("DATABASE_MAX_OVERFLOW", "5")),
         outbox_flush_seconds=float(env.get("OUTBOX_FLUSH_SECONDS", "15")),
+        rasa_lock_lifetime_seconds=float(env.get("RASA_LOCK_LIFETIME_SECONDS", "20")),
     )
 
 

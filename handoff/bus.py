@@ -84,7 +84,7 @@ class RedisBus(Bus):
 
     kind = "redis"
 
-    def __init__(self, client: Any, prefix: str = "bolt:push:") -> None:
+    def __init__(self, client: Any, prefix: str = "bolt:handoff:push:") -> None:
         super().__init__()
         self.client = client
         self.prefix = prefix

@@ -95,7 +95,7 @@ class RedisSenderLimits:
 
     kind = "redis"
 
-    def __init__(self, client: Any, burst: int, rate: float, prefix: str = "bolt:rate:sender:") -> None:
+    def __init__(self, client: Any, burst: int, rate: float, prefix: str = "bolt:handoff:rate:") -> None:
         self.client = client
         self.burst = burst
         self.rate = rate
