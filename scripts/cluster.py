@@ -47,9 +47,9 @@ PYTHON = sys.executable
 READY_TIMEOUT_SECONDS = 420
 # Supervisor stops the services in parallel, then PostgreSQL, Redis and HAProxy: each gets TERM
 # (PostgreSQL INT: its fast shutdown) and KILL after these many seconds.
-SERVICE_STOP_SECONDS = 5
-INFRA_STOP_SECONDS = 3
-STOP_DEADLINE_SECONDS = 9.5
+SERVICE_STOP_SECONDS = 4
+INFRA_STOP_SECONDS = 2
+STOP_DEADLINE_SECONDS = 8.5
 
 # Debian package -> a file it installs that the cluster runs.
 PACKAGES = {
