@@ -6,15 +6,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(PY) -m rasa
 
-.PHONY: run test venv train db evaluate bench validate test-e2e test-stories test-nlu clean
+.PHONY: run cluster test venv train db evaluate bench validate test-e2e test-cluster test-stories test-nlu clean
 
 run: venv train db  ## set up what is missing, then start every service in the foreground
 	$(PY) -m scripts.stack
 
+cluster: venv train  ## the scaled topology: PostgreSQL, Redis, HAProxy, 2x Rasa/actions/live-agent, supervised
+	$(PY) -m scripts.cluster $(if $(CLUSTER_PORT_BASE),--port-base $(CLUSTER_PORT_BASE))
+
 test: venv train  ## the whole test suite (what CI runs)
 	$(MAKE) validate
-	$(PY) -m pytest -q --ignore=tests/e2e
+	$(PY) -m pytest -q --ignore=tests/e2e --ignore=tests/cluster
 	$(MAKE) test-e2e
+	$(MAKE) test-cluster
 	$(MAKE) test-stories
 	$(MAKE) test-nlu
 
@@ -41,6 +45,11 @@ validate: venv
 # pytest process of their own.
 test-e2e: train  ## the end-to-end tests in Chromium against the real stack
 	$(PY) -m pytest -q tests/e2e
+
+# Starts `make cluster` itself on free ports (installing PostgreSQL, Redis, HAProxy and
+# supervisor from Debian when missing) and stops it at the end.
+test-cluster: train  ## the scaled topology over the contract: cross-instance walk, kill -9 faults, Ctrl-C
+	$(PY) -m pytest -q tests/cluster
 
 test-stories: train
 	$(RASA) test core --model models/bolt.tar.gz --stories tests/stories --endpoints endpoints.yml \

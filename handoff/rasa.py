@@ -187,9 +187,10 @@ class RasaClient:
         return False
 
     async def reachable(self, cache_seconds: float = 2.0) -> bool:
-        """Whether at least one Rasa process answers (cached briefly: health checks are frequent)."""
+        """Whether at least one Rasa process answers. A yes is kept briefly (health checks come
+        every second); a no is asked again each time, so a process that is back shows at once."""
         checked_at, answer = self._reachable
-        if time.monotonic() - checked_at < cache_seconds:
+        if answer and time.monotonic() - checked_at < cache_seconds:
             return answer
         answer = False
         for url in self.ring.urls:

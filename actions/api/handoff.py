@@ -17,10 +17,12 @@ import logging
 import secrets
 import string
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import aiohttp
+from sqlalchemy.orm import Session
 
 from bot.accounts import repository
 from bot.accounts.db import session_scope
@@ -133,8 +135,17 @@ def ticket_from_intake(intake: dict[str, Any], ticket_id: str) -> dict[str, Any]
     }
 
 
-def _store_in_outbox(kind: str, ticket_id: str, conversation_id: str | None, payload: dict[str, Any]) -> None:
+@contextmanager
+def _writing() -> Iterator[Session]:
+    """A session for a write: on SQLite its transaction begins IMMEDIATE, so a writer waits its
+    turn (busy timeout) instead of failing when another process writes at the same moment."""
     with session_scope() as session:
+        session.connection(execution_options={"sqlite_immediate": True})
+        yield session
+
+
+def _store_in_outbox(kind: str, ticket_id: str, conversation_id: str | None, payload: dict[str, Any]) -> None:
+    with _writing() as session:
         repository.add_outbox_entry(session, kind, ticket_id, conversation_id, payload)
 
 
@@ -192,17 +203,17 @@ OUTBOX_LEASE_SECONDS = 60
 
 
 def _claim(limit: int) -> list[tuple[int, str, dict[str, Any]]]:
-    with session_scope() as session:
+    with _writing() as session:
         return repository.claim_outbox(session, limit, OUTBOX_LEASE_SECONDS)
 
 
 def _mark(entry_id: int, error: str | None) -> None:
-    with session_scope() as session:
+    with _writing() as session:
         repository.mark_outbox(session, entry_id, error)
 
 
 def _release(entry_ids: list[int]) -> None:
-    with session_scope() as session:
+    with _writing() as session:
         repository.release_outbox(session, entry_ids)
 
 

@@ -136,25 +136,30 @@ def claim_outbox(session: Session, limit: int, lease_seconds: float) -> list[tup
     """Take up to `limit` undelivered entries no other action server is forwarding.
 
     `FOR UPDATE SKIP LOCKED` (PostgreSQL) passes over rows another server is claiming at this
-    moment, and the lease (`claimed_until`) keeps them off the others while they are sent.
+    moment; the conditional UPDATE of the lease (`claimed_until`) is what makes a claim
+    exclusive on any database, and keeps the rows off the others while they are sent.
     Returns (id, kind, payload), oldest first.
     """
     now = datetime.now(timezone.utc)
-    statement = (
+    free = or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until < now)
+    candidates = list(session.execute(
         select(OutboxEntry)
-        .where(
-            OutboxEntry.delivered_at.is_(None),
-            or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until < now),
-        )
+        .where(OutboxEntry.delivered_at.is_(None), free)
         .order_by(OutboxEntry.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    )
-    entries = list(session.execute(statement).scalars())
-    for entry in entries:
-        entry.claimed_until = now + timedelta(seconds=lease_seconds)
-    session.flush()
-    return [(entry.id, entry.kind, entry.payload) for entry in entries]
+    ).scalars())
+    claimed = []
+    for entry in candidates:
+        taken = session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id == entry.id, OutboxEntry.delivered_at.is_(None), free)
+            .values(claimed_until=now + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
+        if taken:
+            claimed.append((entry.id, entry.kind, entry.payload))
+    return claimed
 
 
 def release_outbox(session: Session, entry_ids: list[int]) -> None:

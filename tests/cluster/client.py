@@ -36,10 +36,12 @@ class Widget:
     unacked: dict[str, str] = field(default_factory=dict)
     sent: list[str] = field(default_factory=list)
     frames: list[dict[str, Any]] = field(default_factory=list)
+    inbox: "Inbox | None" = None
 
     async def connect(self, base_url: str | None = None) -> "Widget":
         self.base_url = base_url or self.base_url
         self.ws = await self.http.ws_connect(f"{self.base_url}/ws/chat", heartbeat=20)
+        self.inbox = Inbox(self.ws)
         hello: dict[str, Any] = {"type": "hello", "locale": self.locale}
         if self.token:
             hello["token"] = self.token
@@ -67,17 +69,14 @@ class Widget:
 
     async def next(self, kind: str | None = None, timeout: float = REPLY_TIMEOUT, **match: Any) -> dict[str, Any]:
         """The next frame of `kind` (and matching `match`), skipping others; acks are recorded."""
-        assert self.ws is not None
+        assert self.inbox is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise asyncio.TimeoutError(f"no {kind} frame {match} within {timeout} s; got {self.frames[-5:]}")
-            message = await self.ws.receive(timeout=remaining)
-            if message.type != aiohttp.WSMsgType.TEXT:
-                raise ConnectionError(f"socket ended: {message.type.name}")
-            frame = message.json()
+            frame = await self.inbox.get(remaining)
             self.frames.append(frame)
             if frame.get("type") == "ack":
                 self.unacked.pop(frame.get("client_id"), None)
@@ -98,6 +97,37 @@ class Widget:
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()
+        if self.inbox is not None:
+            await self.inbox.stop()
+
+
+class Inbox:
+    """Reads a socket all the time, as a browser does (so the server's pings are answered even
+    while the test waits for something else); frames wait here until asked for."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.task = asyncio.create_task(self._pump())
+
+    async def _pump(self) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message.type != aiohttp.WSMsgType.TEXT:
+                await self.queue.put(ConnectionError(f"socket ended: {message.type.name}"))
+                return
+            await self.queue.put(message.json())
+
+    async def get(self, timeout: float) -> dict[str, Any]:
+        item = await asyncio.wait_for(self.queue.get(), timeout)
+        if isinstance(item, Exception):
+            await self.queue.put(item)  # ended for good: every later call says so too
+            raise item
+        return item
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
 
 
 @dataclass
@@ -107,6 +137,7 @@ class Agent:
     username: str = "anna"
     token: str = ""
     ws: aiohttp.ClientWebSocketResponse | None = None
+    inbox: Inbox | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -121,19 +152,17 @@ class Agent:
 
     async def connect(self) -> "Agent":
         self.ws = await self.http.ws_connect(f"{self.base_url}/ws/agent", heartbeat=20)
+        self.inbox = Inbox(self.ws)
         await self.ws.send_json({"type": "auth", "token": self.token})
         await self.next("ready")
         return self
 
     async def next(self, kind: str, timeout: float = REPLY_TIMEOUT, **match: Any) -> dict[str, Any]:
-        assert self.ws is not None
+        assert self.inbox is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            message = await self.ws.receive(timeout=max(0.1, deadline - loop.time()))
-            if message.type != aiohttp.WSMsgType.TEXT:
-                raise ConnectionError(f"agent socket ended: {message.type.name}")
-            frame = message.json()
+            frame = await self.inbox.get(max(0.1, deadline - loop.time()))
             if frame.get("type") == kind and all(frame.get(k) == v for k, v in match.items()):
                 return frame
 
@@ -150,6 +179,8 @@ class Agent:
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()
+        if self.inbox is not None:
+            await self.inbox.stop()
 
 
 def user_texts(conversation: dict[str, Any]) -> list[str]:

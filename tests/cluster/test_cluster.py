@@ -172,8 +172,8 @@ async def test_kill_9_of_a_rasa_process(cluster: RunningCluster):
         for widget in widgets:
             assert (await widget.ask(QUESTIONS[2]))["text"]
         TIMINGS["rasa-1 killed: first answers by rasa-2"] = time.monotonic() - began
-        TIMINGS["rasa-1 back (restarted, model loaded)"] = wait_until_back(
-            cluster, "rasa-1", old, f"{rasa_urls[0]}/status?token={get_settings().rasa_api_token}")
+        TIMINGS["rasa-1 back (restarted, model loaded)"] = await asyncio.to_thread(
+            wait_until_back, cluster, "rasa-1", old, f"{rasa_urls[0]}/status?token={get_settings().rasa_api_token}")
         agent = await Agent(http, cluster.public_url).login()
         for widget in widgets:
             assert (await widget.ask(QUESTIONS[3]))["text"]
@@ -195,8 +195,8 @@ async def test_kill_9_of_an_action_server(cluster: RunningCluster):
             reply = await widget.ask("Darf ich euch mit meinem Konto auch anrufen?")
             assert reply["text"]
         TIMINGS["actions-1 killed: account answers via actions-2"] = time.monotonic() - began
-        TIMINGS["actions-1 back"] = wait_until_back(
-            cluster, "actions-1", old, f"http://127.0.0.1:{cluster.ports.actions[0]}/health")
+        TIMINGS["actions-1 back"] = await asyncio.to_thread(
+            wait_until_back, cluster, "actions-1", old, f"http://127.0.0.1:{cluster.ports.actions[0]}/health")
         for widget in widgets:
             assert (await widget.ask(QUESTIONS[0]))["text"]
             await widget.close()
@@ -237,8 +237,8 @@ async def test_kill_9_of_a_live_agent_instance(cluster: RunningCluster):
                 assert (await widget.reply(timeout=120))["text"]
         assert cut >= 1, "no socket was on the killed instance"
         TIMINGS["handoff-1 killed: cut users answered after reconnecting"] = time.monotonic() - began
-        TIMINGS["handoff-1 back"] = wait_until_back(
-            cluster, "handoff-1", old, f"{cluster.instance_url(0)}/health")
+        TIMINGS["handoff-1 back"] = await asyncio.to_thread(
+            wait_until_back, cluster, "handoff-1", old, f"{cluster.instance_url(0)}/health")
         agent = await Agent(http, cluster.public_url).login()
         for widget in widgets:
             assert user_texts(await agent.conversation(widget.conversation_id)) == widget.sent

@@ -52,6 +52,8 @@ async def test_health_and_openapi(client, fake_rasa):
     fake_rasa.down = True
     client.app[RASA]._reachable = (0.0, True)  # past the health check's short cache
     assert (await (await client.get("/health")).json())["rasa"] is False
+    fake_rasa.down = False  # back: seen at the next check, no cache in the way
+    assert (await (await client.get("/health")).json())["rasa"] is True
     document = await (await client.get("/openapi.json")).json()
     assert document["openapi"].startswith("3.")
     for path in ["/api/agents/login", "/api/queue", "/api/conversations/{id}", "/api/conversations/{id}/claim",
