@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from handoff import repository, services
+from handoff import integrations, repository, services
 from handoff.errors import BadRequest, HandoffError, Unauthorized
 from handoff.httputil import agent_for_token, answer, json_body, require_agent, text_field
 from handoff.models import QUEUES
@@ -103,9 +103,11 @@ async def transfer(request: web.Request) -> web.Response:
 async def _close(request: web.Request, how: str) -> web.Response:
     agent = await require_agent(request)
     app = request.app
-    detail = await app[DATABASE].write(repository.close, request.match_info["id"], agent, how)
+    detail = await integrations.close(app, request.match_info["id"], agent, how)
     await services.push_conversation_event(app, "resolved" if how == "resolve" else "released", detail, agent)
     await services.tell_user(app, detail, "resolved" if how == "resolve" else "released", "bot")
+    if how == "resolve":
+        await integrations.offer_transcript(app, detail)
     await services.refresh_positions(app, detail["queue"])
     # The bot's context records the agent conversation; if Rasa is down (or the conversation
     # busy), the retry job or the conversation's next message to Rasa delivers it.

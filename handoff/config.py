@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
+from handoff.retry import Backoff
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,6 +49,20 @@ class HandoffConfig:
     auth_timeout_seconds: float = 10.0
     # Threads running blocking database work off the event loop.
     database_threads: int = 4
+    # The integrations' outbox (webhooks, email): the retry schedule; how long a claimed delivery
+    # is leased to one instance (longer than any send timeout: a crashed instance's lease runs
+    # out and another instance tries again); how often an idle worker looks for due rows.
+    outbox_backoff: Backoff = Backoff()
+    outbox_lease_seconds: float = 30.0
+    outbox_poll_seconds: float = 5.0
+    outbox_batch: int = 20
+    # Deliveries hold transcripts: delivered ones are deleted after a week, failed ones after 30 days.
+    outbox_keep_delivered_days: float = 7
+    outbox_keep_failed_days: float = 30
+    webhook_timeout_seconds: float = 10.0
+    smtp_timeout_seconds: float = 15.0
+    # A user gets at most one transcript email per conversation within this time.
+    transcript_email_cooldown_seconds: float = 300.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

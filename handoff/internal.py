@@ -6,12 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
-from handoff import repository, services
+from handoff import integrations, services
 from handoff.errors import BadRequest
 from handoff.httputil import answer, json_body, require_service
 from handoff.models import PRIORITIES, QUEUES
 from handoff.repository import Escalation
-from handoff.state import CONFIG, DATABASE, SLA_TABLE
 
 TICKET_ID = re.compile(r"^T-[A-Z0-9]{6}$")
 MAX_ID = 128
@@ -71,9 +70,7 @@ def parse_escalation(body: dict[str, Any]) -> Escalation:
 async def intake(request: web.Request) -> web.Response:
     require_service(request)
     escalation = parse_escalation(await json_body(request))
-    result, newly_queued = await request.app[DATABASE].write(
-        repository.escalate, escalation, request.app[SLA_TABLE], request.app[CONFIG].average_handling_minutes
-    )
+    result, newly_queued = await integrations.escalate(request.app, escalation)
     if newly_queued:
         await services.announce_escalation(request.app, escalation.conversation_id)
         await services.refresh_positions(request.app, result["queue"])
@@ -98,7 +95,7 @@ async def create_ticket(request: web.Request) -> web.Response:
         "account": _optional_object(body, "account"),
         "escalation": _optional_object(body, "escalation"),
     }
-    ticket, created = await request.app[DATABASE].write(repository.store_ticket, data)
+    ticket, created = await integrations.store_ticket(request.app, data)
     return answer({"ticket_id": ticket["ticket_id"], "status": ticket["status"]}, status=201 if created else 200)
 
 

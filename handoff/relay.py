@@ -20,13 +20,13 @@ from typing import Any
 
 from aiohttp import web
 
-from handoff import claims, repository, services
+from handoff import claims, integrations, repository, services
 from handoff.claims import PendingRelay
 from handoff.locks import LockTimeout
 from handoff.models import AGENT_MODE
 from handoff.rasa import MESSAGE_KEY, RasaUnavailable, RasaUncertain
 from handoff.repository import Escalation
-from handoff.state import CONFIG, DATABASE, HUB, LOCKS, RASA, RELAY_BACKOFF, SLA_TABLE
+from handoff.state import CONFIG, DATABASE, HUB, LOCKS, RASA, RELAY_BACKOFF
 from handoff.texts import system_text
 
 logger = logging.getLogger(__name__)
@@ -151,13 +151,16 @@ async def ensure_queued(app: web.Application, conversation: dict[str, Any], mark
     Returns the estimated wait in minutes.
     """
     average = app[CONFIG].average_handling_minutes
+    state = await app[DATABASE].read(repository.conversation_state, conversation["id"])
+    if state["status"] in AGENT_MODE:
+        return state.get("position", 0) * average
     queue = marker.get("queue") if marker.get("queue") in ("tier1", "tier2") else "tier1"
     priority = marker.get("priority") if marker.get("priority") in repository.PRIORITY_RANK else None
     escalation = Escalation(
         conversation_id=conversation["id"], queue=queue, priority=priority,
         prioritized=bool(marker.get("prioritized")), user_id=conversation.get("user_id"),
     )
-    answer, newly = await app[DATABASE].write(repository.escalate, escalation, app[SLA_TABLE], average)
+    answer, newly = await integrations.escalate(app, escalation)
     if newly:
         await services.announce_escalation(app, conversation["id"])
     return answer["estimated_wait_minutes"]

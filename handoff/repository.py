@@ -42,12 +42,17 @@ class AgentInfo:
     username: str
     name: str
     tiers: tuple[str, ...]
+    roles: tuple[str, ...] = ()
 
     def can_handle(self, queue: str | None) -> bool:
         return queue is None or queue in self.tiers
 
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
     def as_dict(self) -> dict[str, Any]:
-        return {"username": self.username, "name": self.name, "tiers": list(self.tiers)}
+        return {"username": self.username, "name": self.name, "tiers": list(self.tiers),
+                "roles": list(self.roles)}
 
 
 # --- serialization ---------------------------------------------------------------------------
@@ -354,7 +359,7 @@ def escalate(
 # --- agents ----------------------------------------------------------------------------------
 
 def agent_info(agent: Agent) -> AgentInfo:
-    return AgentInfo(agent.username, agent.name, tuple(agent.tiers or ()))
+    return AgentInfo(agent.username, agent.name, tuple(agent.tiers or ()), tuple(agent.roles or ()))
 
 
 def find_agent(session: Session, username: str) -> AgentInfo | None:
@@ -372,11 +377,19 @@ def agent_password_hash(session: Session, username: str) -> tuple[str | None, Ag
 
 
 def seed_agents(session: Session, agents: Iterable[dict[str, Any]]) -> list[str]:
-    """Create the agents that are missing; existing ones (and their passwords) stay as they are."""
+    """Create the agents that are missing; existing ones (and their passwords) stay as they are.
+
+    Only the roles of an existing agent follow the file, so a database seeded before roles
+    existed gets its supervisor.
+    """
     created = []
     for entry in agents:
         username = str(entry["username"])
-        if session.get(Agent, username) is not None:
+        roles = [str(role) for role in entry.get("roles") or []]
+        existing = session.get(Agent, username)
+        if existing is not None:
+            if (existing.roles or []) != roles:
+                existing.roles = roles
             continue
         session.add(
             Agent(
@@ -384,6 +397,7 @@ def seed_agents(session: Session, agents: Iterable[dict[str, Any]]) -> list[str]
                 name=str(entry.get("name") or username),
                 password_hash=hash_password(str(entry["password"])),
                 tiers=list(entry.get("tiers") or ["tier1"]),
+                roles=roles,
             )
         )
         created.append(username)

@@ -19,7 +19,7 @@ from aiohttp import WSMsgType, web
 from sqlalchemy.exc import IntegrityError
 
 from bot.identity import verify_token
-from handoff import claims, relay, repository
+from handoff import claims, integrations, relay, repository
 from handoff.errors import HandoffError
 from handoff.models import AGENT_MODE
 from handoff.ratelimit import TokenBucket
@@ -69,6 +69,9 @@ class ChatConnection:
             await self.message(frame)
         elif kind == "ping":
             await self.socket.send_json({"type": "pong"})
+        elif kind == "transcript_email":
+            await self.socket.send_json(await integrations.email_transcript(
+                self.app, self.conversation_id, self.user_id, self.locale))
         else:
             raise FrameError("unknown_type", f"unknown frame type '{kind[:40]}'")
 

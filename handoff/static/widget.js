@@ -602,6 +602,7 @@
       case 'typing': return showTyping(frame.from === 'agent' ? 'agent' : 'bot');
       case 'ack': return onAck(frame);
       case 'error': return onError(frame);
+      case 'transcript_offer': return onTranscriptOffer(frame);
       default: return undefined; // the project may add types; unknown ones are ignored
     }
   }
@@ -740,6 +741,20 @@
     if (mode !== 'bot') hideTyping();
     renderBanner();
     renderStatus();
+  }
+
+  /** After a resolve the server offers a signed-in user the transcript by email (to the
+   *  account's address; the button sends nothing else). The server's answer is a system message. */
+  function onTranscriptOffer(frame) {
+    var group = el('div', 'bolt-quick');
+    var btn = el('button', 'bolt-quick-btn', String(frame.title || ''));
+    btn.type = 'button';
+    btn.addEventListener('click', function () {
+      if (send({ type: 'transcript_email' })) group.parentNode.removeChild(group);
+    });
+    group.appendChild(btn);
+    ui.log.appendChild(group);
+    scrollToEnd();
   }
 
   function onError(frame) {

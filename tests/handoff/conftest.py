@@ -220,3 +220,10 @@ async def intake(client, conversation_id: str, **fields: Any):
             "language": "de", "account": {"id": "acc-business"}, "transcript": [
                 {"from": "user", "text": "hilfe", "at": "2026-11-25T18:00:00+00:00"}], **fields}
     return await client.post("/internal/intake", json=body, headers={"Authorization": f"Bearer {SERVICE_TOKEN}"})
+
+
+# The integrations' real parts (webhook receiver, SMTP server, accounts data), kept in a module
+# of their own; imported here so that every test module of the service can ask for them.
+from tests.handoff.integrations_fixtures import (  # noqa: E402,F401
+    accounts_template, receiver, smtp_server, with_accounts,
+)
