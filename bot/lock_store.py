@@ -11,6 +11,10 @@ lock makes the second message wait instead of both processes appending to one tr
 
 `REDIS_URL` says where Redis is (`redis://[:password@]host:port/db`); `RASA_LOCK_LIFETIME_SECONDS`
 how long a lock lives at most: a process killed while answering frees its conversation then.
+
+A waiter's own ticket lives `WAIT_MARGIN_SECONDS` longer than the tickets before it: Rasa's
+ticket lock serves the oldest unexpired ticket, and a waiter whose ticket ran out in the same
+poll as the dead holder's would wait forever (both gone, "now serving" 0, never its number).
 """
 from __future__ import annotations
 
@@ -22,6 +26,9 @@ from rasa.core import lock_store
 from rasa.core.lock_store import TicketLock
 
 from bot.settings import get_settings
+
+# Longer than a few of the waiter's polls (`wait_time_in_seconds`).
+WAIT_MARGIN_SECONDS = 2.0
 
 
 class RedisLockStore(lock_store.RedisLockStore):
@@ -46,5 +53,6 @@ class RedisLockStore(lock_store.RedisLockStore):
     async def lock(
         self, conversation_id: str, lock_lifetime: Optional[float] = None, wait_time_in_seconds: float = 0.2,
     ) -> AsyncGenerator[TicketLock, None]:
-        async with super().lock(conversation_id, lock_lifetime or self.lifetime, wait_time_in_seconds) as ticket:
+        lifetime = (lock_lifetime or self.lifetime) + WAIT_MARGIN_SECONDS
+        async with super().lock(conversation_id, lifetime, wait_time_in_seconds) as ticket:
             yield ticket

@@ -54,7 +54,7 @@ async def drain_held(app: web.Application, conversation_id: str, fresh: Fresh | 
     """`drain` for a caller that holds the conversation's lock already."""
     database = app[DATABASE]
     while True:
-        pending = await database.write(claims.next_pending_relay, conversation_id)
+        pending = await database.read(claims.next_pending_relay, conversation_id)
         if pending is None:
             return
         conversation = pending.conversation
