@@ -458,9 +458,12 @@ def _tail(path: Path, position: int) -> tuple[List[str], int]:
 
 def run(cluster: Cluster, out=sys.stdout) -> int:
     stopping = False
+    asked_at = 0.0
 
     def stop(*_: object) -> None:
-        nonlocal stopping
+        nonlocal stopping, asked_at
+        if not stopping:
+            asked_at = time.monotonic()
         stopping = True
 
     signal.signal(signal.SIGINT, stop)
@@ -528,8 +531,8 @@ def run(cluster: Cluster, out=sys.stdout) -> int:
         print(error, file=sys.stderr)
         code = 1
     finally:
-        print("Stopping …", file=out, flush=True)
-        began = time.monotonic()
+        began = asked_at or time.monotonic()
+        print(f"Stopping … ({time.monotonic() - began:.1f} s after the signal)", file=out, flush=True)
         stop_supervisor(cluster, supervisor)
         print(f"Stopped in {time.monotonic() - began:.1f} s.", file=out, flush=True)
     return code
