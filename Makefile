@@ -6,27 +6,42 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(PY) -m rasa
 
-.PHONY: run cluster test venv train db evaluate bench validate test-e2e test-cluster test-stories test-nlu clean
+.PHONY: run cluster test system-deps venv js train db evaluate bench validate test-js test-e2e test-cluster test-stories test-nlu clean
 
 run: venv train db  ## set up what is missing, then start every service in the foreground
 	$(PY) -m scripts.stack
 
+# PostgreSQL, Redis, HAProxy and supervisor come from Debian when missing (scripts/system_deps.sh).
 cluster: venv train  ## the scaled topology: PostgreSQL, Redis, HAProxy, 2x Rasa/actions/live-agent, supervised
 	$(PY) -m scripts.cluster $(if $(CLUSTER_PORT_BASE),--port-base $(CLUSTER_PORT_BASE))
 
-test: venv train  ## the whole test suite (what CI runs)
+# The database tests (tests/handoff, tests/actions) run on SQLite and on a throwaway PostgreSQL
+# (tests/servers.py); `pytest --database sqlite` leaves PostgreSQL out while iterating.
+test: system-deps venv js train  ## the whole test suite (what CI runs)
 	$(MAKE) validate
+	$(MAKE) test-js
 	$(PY) -m pytest -q --ignore=tests/e2e --ignore=tests/cluster
 	$(MAKE) test-e2e
 	$(MAKE) test-cluster
 	$(MAKE) test-stories
 	$(MAKE) test-nlu
 
+system-deps:  ## Chromium, PostgreSQL, Redis, npm, HAProxy, supervisor from Debian, when missing (needs root)
+	scripts/system_deps.sh
+
 venv: $(VENV)/.synced
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	uv sync --frozen
+	@touch $@
+
+# npm packages of the tests (axe-core for the accessibility checks), exactly as package-lock.json says.
+js: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	scripts/system_deps.sh npm
+	npm ci --no-audit --no-fund
 	@touch $@
 
 train: venv  ## train the model if its data, domain, config or knowledge changed
@@ -41,14 +56,16 @@ db: venv  ## create or upgrade the database and load the demo data (idempotent)
 validate: venv
 	$(RASA) data validate --data data --domain domain --config config.yml --fail-on-warnings
 
+test-js: js  ## unit tests of the pages' shared modules (handoff/static/lib/) under node's test runner
+	node --test tests/js/
+
 # Playwright's sync API keeps an event loop running in the process, so the browser tests get a
 # pytest process of their own.
-test-e2e: train  ## the end-to-end tests in Chromium against the real stack
+test-e2e: system-deps train js  ## the end-to-end tests in Chromium against the real stack
 	$(PY) -m pytest -q tests/e2e
 
-# Starts `make cluster` itself on free ports (installing PostgreSQL, Redis, HAProxy and
-# supervisor from Debian when missing) and stops it at the end.
-test-cluster: train  ## the scaled topology over the contract: cross-instance walk, kill -9 faults, Ctrl-C
+# Starts `make cluster` itself on free ports and stops it at the end.
+test-cluster: system-deps train  ## the scaled topology over the contract: cross-instance walk, kill -9 faults, Ctrl-C
 	$(PY) -m pytest -q tests/cluster
 
 test-stories: train

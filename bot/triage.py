@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from bot.knowledge import PRIORITY_LEVELS, Knowledge, KnowledgeError, TriageCue, load_knowledge
+from bot.knowledge import Knowledge, KnowledgeError, TriageCue, load_knowledge
+from bot.levels import PRIORITY_LEVELS
 from bot.matching import canonical
 
 _TOKEN = re.compile(r"[^\W_]+|[.!?;:]")

@@ -14,7 +14,7 @@ from handoff.httputil import agent_for_token, answer, json_body, require_agent, 
 from handoff.models import QUEUES
 from handoff.security import mint_agent_token, password_matches
 from handoff.locks import LockTimeout
-from handoff.state import CONFIG, DATABASE, HUB, LOCKS, SLA_TABLE
+from handoff.state import CONFIG, DATABASE, HUB, LOCKS
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ async def transfer(request: web.Request) -> web.Response:
     if target not in QUEUES:
         raise BadRequest(f"'queue' must be one of {', '.join(QUEUES)}", code="invalid_queue")
     detail = await request.app[DATABASE].write(
-        repository.transfer, request.match_info["id"], agent, target, request.app[SLA_TABLE]
+        repository.transfer, request.match_info["id"], agent, target
     )
     await services.push_conversation_event(request.app, "transferred", detail, agent)
     await services.tell_user(request.app, detail, "transferred", "agent", queue=target.replace("tier", "Tier "))

@@ -5,9 +5,8 @@ below are code defaults that tests override by building a config with other valu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bot.settings import Settings
 from handoff.retry import Backoff
@@ -63,11 +62,7 @@ class HandoffConfig:
     smtp_timeout_seconds: float = 15.0
     # A user gets at most one transcript email per conversation within this time.
     transcript_email_cooldown_seconds: float = 300.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def database_url(self) -> str:
         return self.settings.database_url
-
-    def with_(self, **changes: Any) -> "HandoffConfig":
-        return replace(self, **changes)

@@ -6,10 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.levels import PRIORITY_LEVELS
 from handoff import integrations, services
 from handoff.errors import BadRequest
 from handoff.httputil import answer, json_body, require_service
-from handoff.models import PRIORITIES, QUEUES
+from handoff.models import QUEUES
 from handoff.repository import Escalation
 
 TICKET_ID = re.compile(r"^T-[A-Z0-9]{6}$")
@@ -47,8 +48,8 @@ def parse_escalation(body: dict[str, Any]) -> Escalation:
     if queue not in QUEUES:
         raise BadRequest(f"'queue' must be one of {', '.join(QUEUES)}", code="invalid_field")
     priority = body.get("priority")
-    if priority is not None and priority not in PRIORITIES:
-        raise BadRequest(f"'priority' must be one of {', '.join(PRIORITIES)}", code="invalid_field")
+    if priority is not None and priority not in PRIORITY_LEVELS:
+        raise BadRequest(f"'priority' must be one of {', '.join(PRIORITY_LEVELS)}", code="invalid_field")
     prioritized = body.get("prioritized", False)
     if not isinstance(prioritized, bool):
         raise BadRequest("'prioritized' must be true or false", code="invalid_field")

@@ -35,7 +35,6 @@ Base = declarative_base(metadata=metadata)
 BOT, WAITING, CLAIMED, RESOLVED = "bot", "waiting", "claimed", "resolved"
 AGENT_MODE = (WAITING, CLAIMED)
 QUEUES = ("tier1", "tier2")
-PRIORITIES = ("P1", "P2", "P3", "P4")
 
 
 def utcnow() -> datetime:

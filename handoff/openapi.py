@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.levels import PRIORITY_LEVELS
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -163,7 +165,7 @@ def openapi_document(demo: bool = True) -> dict[str, Any]:
                 "Intake": {"type": "object", "required": ["conversation_id", "queue"], "properties": {
                     "conversation_id": {"type": "string"}, "user_id": {"type": "string", "nullable": True},
                     "language": {"enum": ["de", "en"]}, "queue": {"enum": ["tier1", "tier2"]},
-                    "priority": {"enum": ["P1", "P2", "P3", "P4"]}, "prioritized": {"type": "boolean"},
+                    "priority": {"enum": list(PRIORITY_LEVELS)}, "prioritized": {"type": "boolean"},
                     "summary": {"type": "string"}, "account": {"type": "object"},
                     "transcript": {"type": "array", "items": {"$ref": "#/components/schemas/TranscriptEntry"}}}},
                 "IntakeAnswer": {"type": "object", "properties": {

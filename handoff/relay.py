@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.levels import PRIORITY_LEVELS
 from handoff import claims, integrations, repository, services
 from handoff.claims import PendingRelay
 from handoff.locks import LockTimeout
@@ -155,7 +156,7 @@ async def ensure_queued(app: web.Application, conversation: dict[str, Any], mark
     if state["status"] in AGENT_MODE:
         return state.get("position", 0) * average
     queue = marker.get("queue") if marker.get("queue") in ("tier1", "tier2") else "tier1"
-    priority = marker.get("priority") if marker.get("priority") in repository.PRIORITY_RANK else None
+    priority = marker.get("priority") if marker.get("priority") in PRIORITY_LEVELS else None
     escalation = Escalation(
         conversation_id=conversation["id"], queue=queue, priority=priority,
         prioritized=bool(marker.get("prioritized")), user_id=conversation.get("user_id"),

@@ -67,30 +67,14 @@ def missing_packages() -> List[str]:
 
 
 def ensure_packages(out=sys.stdout) -> None:
-    """Install the Debian packages the cluster needs when they are missing (root, apt-get)."""
+    """Install the Debian packages the cluster needs when they are missing (scripts/system_deps.sh:
+    root and apt-get, waiting for other apt runs; otherwise it says what to install)."""
     missing = missing_packages()
     if not missing:
         return
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise SystemExit(
-            f"make cluster needs {', '.join(missing)}; install them with "
-            f"`sudo apt-get install {' '.join(missing)}` and run it again"
-        )
     print(f"Installing {', '.join(missing)} from Debian …", file=out, flush=True)
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for attempt in range(30):  # another engineer's apt-get may hold the dpkg lock for a while
-        update = subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, text=True)
-        install = update.returncode == 0 and subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
-            env=env, capture_output=True, text=True,
-        )
-        if install and install.returncode == 0:
-            return
-        error = (install.stderr if install else update.stderr) or ""
-        if "lock" not in error:
-            raise SystemExit(f"apt-get failed:\n{error}")
-        time.sleep(10)
-    raise SystemExit("apt-get: the dpkg lock stayed held for 5 minutes")
+    if subprocess.run([str(ROOT / "scripts" / "system_deps.sh"), *missing]).returncode != 0:
+        raise SystemExit(f"make cluster needs {', '.join(missing)} (see above)")
 
 
 def postgres_bin(name: str) -> str:

@@ -22,12 +22,14 @@ import glob
 import itertools
 import os
 import pwd
+import re
 import shutil
 import socket
 import sqlite3
 import subprocess
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +57,8 @@ def free_port() -> int:
 def postgres_bin_dir() -> Path:
     """The newest /usr/lib/postgresql/<version>/bin with initdb and pg_ctl (or $POSTGRES_BIN)."""
     candidates = [os.environ["POSTGRES_BIN"]] if os.environ.get("POSTGRES_BIN") else sorted(
-        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda path: int(Path(path).parent.name), reverse=True
+        glob.glob("/usr/lib/postgresql/*/bin"),
+        key=lambda path: [int(part) for part in re.findall(r"\d+", Path(path).parent.name)], reverse=True,
     )
     for directory in map(Path, candidates):
         if (directory / "initdb").exists() and (directory / "pg_ctl").exists():
@@ -168,6 +171,11 @@ class PostgresServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    @property
+    def version(self) -> int:
+        """The server's major version (from the data directory, so no query needed)."""
+        return int((self.data_dir / "PG_VERSION").read_text().strip())
+
     def execute(self, statement: str) -> None:
         """Run one statement as the superuser, outside a transaction (CREATE/DROP DATABASE)."""
         import psycopg2
@@ -186,7 +194,10 @@ class PostgresServer:
         A template must have no open connections while it is copied: dispose its engines first.
         """
         name = name or f"db_{next(self._names)}"
-        source = f" TEMPLATE {_identifier(template)}" if template else ""
+        source = ""
+        if template:
+            # A plain file copy is a little faster than PostgreSQL 15's default (WAL_LOG) here.
+            source = f" TEMPLATE {_identifier(template)}" + (" STRATEGY FILE_COPY" if self.version >= 15 else "")
         self.execute(f"CREATE DATABASE {_identifier(name)}{source}")
         return self.url(name)
 
@@ -236,15 +247,18 @@ class RedisServer:
         return server
 
     def _wait_until_ready(self) -> None:
+        from redis.exceptions import ConnectionError, TimeoutError
+
         deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
+        while time.monotonic() < deadline and self.process.poll() is None:
+            client = self.client()
             try:
-                if self.client().ping():
+                if client.ping():
                     return
-            except OSError:  # redis.ConnectionError is an OSError too
+            except (ConnectionError, TimeoutError):
                 time.sleep(0.05)
+            finally:
+                client.close()
         log = (self.directory / "redis.log").read_text(errors="replace")[-2000:]
         raise ServerUnavailable(f"redis-server did not start on port {self.port}:\n{log}")
 
@@ -289,7 +303,12 @@ class Databases:
     `fresh(template, prepare)` returns the URL of a new database: an empty one without a
     template; else a copy of the template database named `template`, which `prepare(url)` fills
     on first use (it must leave no connection open: dispose its engines). `drop(url)` removes a
-    database again.
+    database again once its test is over (`wait()` until it is gone); `close()` finishes the
+    work still under way.
+
+    On PostgreSQL a copy costs a CREATE DATABASE (tens of milliseconds, far more on a busy
+    machine), so the next copy of the same template is made in a background thread while the
+    test that got this one runs, and drops happen there too: the server works on the other core.
     """
 
     def __init__(self, *, directory: Path | None = None, postgres: PostgresServer | None = None) -> None:
@@ -300,16 +319,26 @@ class Databases:
         self.backend = "sqlite" if postgres is None else "postgresql"
         self._templates: dict[str, str] = {}
         self._names = itertools.count(1)
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="databases")
+        self._ahead: dict[str | None, Future[str]] = {}
+        self._drops: list[Future[None]] = []
+        self._retired: list[str] = []
 
     def fresh(self, template: str | None = None, prepare: Prepare | None = None) -> str:
-        if template is None:
-            return self._create(f"test_{next(self._names)}")
-        if template not in self._templates:
+        self._drop_retired()
+        if template is not None and template not in self._templates:
             url = self._create(f"template_{template}")
             if prepare is not None:
                 prepare(url)
             self._templates[template] = url
-        return self._create(f"test_{next(self._names)}", copy_of=self._templates[template])
+        if self.postgres is None:
+            return self._copy(template)
+        ready = self._ahead.pop(template, None) or self._background.submit(self._copy, template)
+        self._ahead[template] = self._background.submit(self._copy, template)
+        return ready.result()
+
+    def _copy(self, template: str | None) -> str:
+        return self._create(f"test_{next(self._names)}", copy_of=self._templates.get(template))
 
     def _create(self, name: str, copy_of: str | None = None) -> str:
         if self.postgres is not None:
@@ -320,11 +349,41 @@ class Databases:
         return f"sqlite:///{path}"
 
     def drop(self, url: str) -> None:
-        if self.postgres is not None:
-            self.postgres.drop_database(database_name(url))
-            return
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{database_name(url)}{suffix}").unlink(missing_ok=True)
+        """Drop `url` once the test that used it is over, at the next `fresh()` or `wait()`.
+
+        A test's fixtures end in no particular order relative to its database's: an app may
+        still be shutting down (and writing) when the database's fixture ends.
+        """
+        self._retired.append(url)
+
+    def _drop_retired(self) -> None:
+        for done in [done for done in self._drops if done.done()]:
+            done.result()  # a failed drop is reported at the next one
+            self._drops.remove(done)
+        while self._retired:
+            url = self._retired.pop()
+            if self.postgres is not None:
+                self._drops.append(self._background.submit(self.postgres.drop_database, database_name(url)))
+                continue
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{database_name(url)}{suffix}").unlink(missing_ok=True)
+
+    def wait(self) -> None:
+        """Drop what was given to `drop`, and finish the background work (raising its first error)."""
+        self._drop_retired()
+        for done in [*self._drops, *self._ahead.values()]:
+            done.result()
+        self._drops.clear()
+
+    def close(self) -> None:
+        """Drop what is left, the copies made ahead included, and stop the background thread."""
+        try:
+            self.wait()
+            self._retired.extend(made.result() for made in self._ahead.values())
+            self._ahead.clear()
+            self.wait()
+        finally:
+            self._background.shutdown(wait=True)
 
 
 def database_name(url: str) -> str:

@@ -7,11 +7,9 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import shutil
 import socket
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -138,25 +136,20 @@ async def smtp_server():
     await server.stop()
 
 
-@pytest.fixture(scope="session")
-def accounts_template(template_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The service's template database plus the demo accounts, as `make db` leaves it."""
-    path = tmp_path_factory.mktemp("with-accounts") / "bolt.db"
-    shutil.copyfile(template_database, path)
-    url = f"sqlite:///{path}"
+def migrate_and_seed_agents_and_accounts(url: str) -> None:
+    """The service's tables and demo agents plus the demo accounts, as `make db` leaves it."""
+    from tests.handoff.conftest import migrate_and_seed_agents
+
+    migrate_and_seed_agents(url)
     upgrade_accounts(url)
     database = Database(make_engine(url), threads=1)
     try:
         database.write_sync(seed_accounts)
-        with database.engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         database.close()
-    return path
 
 
 @pytest.fixture
-def with_accounts(database_url: str, accounts_template: Path) -> str:
-    """Overwrite this test's database copy with the one that holds the accounts too."""
-    shutil.copyfile(accounts_template, database_url.removeprefix("sqlite:///"))
+def with_accounts(database_url: str) -> str:
+    """Asking for it makes this test's database (`database_url`) hold the demo accounts too."""
     return database_url
