@@ -3,7 +3,9 @@
 Plain functions taking a session, like `handoff.repository`; they run inside `Database.write`.
 - User messages waiting for the bot (`relay = 'pending'`): stored before they are relayed,
   answered once (the replies and the end of the wait are one transaction), recognised again
-  by the widget's `client_id` when a client resends after a reconnect.
+  by the widget's `client_id` when a client resends after a reconnect. What goes to Rasa with
+  a message (its metadata: the identity token, the locale, as Rasa's tracker keeps them too)
+  waits beside it in `relay_metadata` and is cleared once the bot answered.
 - The `agent_handled` tracker event: a lease (`tracker_event_claimed_until`, a conditional
   UPDATE like the claim of a conversation) so one instance posts it.
 - SLA reminders: the rows are claimed with `FOR UPDATE SKIP LOCKED`, so an instance that

@@ -2,29 +2,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Iterator
 
 import pytest
 
 from bot.settings import get_settings
-from tests.servers import RedisServer, ServerUnavailable
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    try:
-        server = RedisServer.start()
-    except ServerUnavailable as error:
-        pytest.fail(str(error), pytrace=False)
-    yield server
-    server.stop()
 
 
 @pytest.fixture
-def lock_store(redis_server, monkeypatch):
+def lock_store(redis_url, monkeypatch):
     from bot.lock_store import RedisLockStore
 
-    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("RASA_LOCK_LIFETIME_SECONDS", "5")
     get_settings.cache_clear()
     try:

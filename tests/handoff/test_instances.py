@@ -1,8 +1,8 @@
 """Two live-agent instances on one PostgreSQL database and one Redis: whatever one instance
 does reaches the sockets of the other, limits are one limit, background work happens once.
 
-Real PostgreSQL and Redis servers (tests/servers.py), two real apps on test servers, the fake
-Rasa of conftest.py standing in for the Rasa servers."""
+Real PostgreSQL and Redis servers (tests/servers.py through the fixtures of tests/conftest.py),
+two real apps on test servers, the fake Rasa of conftest.py standing in for the Rasa servers."""
 from __future__ import annotations
 
 import asyncio
@@ -25,33 +25,13 @@ from handoff.migrate import upgrade
 from handoff.models import Agent
 from handoff.state import DATABASE
 from tests.handoff.conftest import DEMO, IDENTITY_SECRET, SERVICE_TOKEN, hello, identity, intake, login, receive
-from tests.servers import PostgresServer, RedisServer, ServerUnavailable
+from tests.servers import PostgresServer, RedisServer
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    try:
-        server = PostgresServer.start()
-    except ServerUnavailable as error:
-        pytest.fail(str(error), pytrace=False)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    try:
-        server = RedisServer.start()
-    except ServerUnavailable as error:
-        pytest.fail(str(error), pytrace=False)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def template(postgres: PostgresServer) -> str:
+def template(postgres_server: PostgresServer) -> str:
     """A migrated database with the demo agents, copied for each test (argon2 is slow)."""
-    url = postgres.create_database("instances_template")
+    url = postgres_server.create_database("instances_template")
     upgrade(url)
     database = Database(make_engine(url), threads=1)
     try:
@@ -62,17 +42,11 @@ def template(postgres: PostgresServer) -> str:
 
 
 @pytest.fixture
-def shared_database(postgres: PostgresServer, template: str) -> Iterator[str]:
+def shared_database(postgres_server: PostgresServer, template: str) -> Iterator[str]:
     name = f"instances_{os.urandom(4).hex()}"
-    url = postgres.create_database(name, template=template)
+    url = postgres_server.create_database(name, template=template)
     yield url
-    postgres.drop_database(name)
-
-
-@pytest.fixture
-def redis_url(redis_server: RedisServer) -> str:
-    redis_server.flush()
-    return redis_server.url
+    postgres_server.drop_database(name)
 
 
 @pytest.fixture
@@ -265,10 +239,10 @@ def restart_redis(server: RedisServer) -> None:
     raise RuntimeError("redis-server did not come back")
 
 
-def test_services_starting_together_on_an_empty_database_migrate_once(postgres: PostgresServer):
+def test_services_starting_together_on_an_empty_database_migrate_once(postgres_server: PostgresServer):
     """Three services migrating and seeding an empty PostgreSQL at once: no UniqueViolation."""
     name = f"empty_{os.urandom(4).hex()}"
-    url = postgres.create_database(name)
+    url = postgres_server.create_database(name)
     env = dict(os.environ, DATABASE_URL=url, PYTHONPATH=str(ROOT))
     script = ("from bot.accounts.migrations import upgrade as a; from handoff.migrate import upgrade as h; "
               "from handoff.__main__ import main; import os; u = os.environ['DATABASE_URL']; "
@@ -285,4 +259,4 @@ def test_services_starting_together_on_an_empty_database_migrate_once(postgres: 
             database.close()
         assert sorted(agents) == sorted(a["username"] for a in yaml.safe_load(DEMO.read_text())["agents"])
     finally:
-        postgres.drop_database(name)
+        postgres_server.drop_database(name)

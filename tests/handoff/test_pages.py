@@ -44,10 +44,10 @@ async def test_unknown_route_and_method_are_json(client):
     assert wrong.status == 405 and (await wrong.json())["error"]["code"]
 
 
-async def test_health_and_openapi(client, fake_rasa):
+async def test_health_and_openapi(client, fake_rasa, database_backend):
     health = await client.get("/health")
     assert health.status == 200
-    assert await health.json() == {"status": "ok", "instance": "test-instance", "database": "sqlite",
+    assert await health.json() == {"status": "ok", "instance": "test-instance", "database": database_backend,
                                    "bus": "memory", "rasa": True, "version": version()}
     fake_rasa.down = True
     client.app[RASA]._reachable = (0.0, True)  # past the health check's short cache
