@@ -70,7 +70,7 @@ class MemoryLocks:
 class RedisLocks:
     kind = "redis"
 
-    def __init__(self, client: Any, prefix: str = "bolt:handoff:lock:", lease_seconds: float = 10.0) -> None:
+    def __init__(self, client: Any, prefix: str = "bolt:handoff:lock:", lease_seconds: float = 6.0) -> None:
         self.client = client
         self.prefix = prefix
         self.lease_seconds = lease_seconds
