@@ -9,6 +9,7 @@ pushed; while an agent has it (waiting or claimed), it goes to the agents only.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -168,31 +169,55 @@ def public_message(message: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in message.items() if k not in ("id", "relay")}
 
 
+# Frames read but not handled yet; beyond this the socket is read no further until one is done.
+PENDING_FRAMES = 32
+
+
 async def chat_socket(request: web.Request) -> web.WebSocketResponse:
+    """Frames are handled one after another, in order (a `ping` after a `message` is answered
+    after the bot's replies), while the socket keeps being read: the heartbeat's ping and pong
+    go on while a relay waits for a slow Rasa or a busy conversation."""
     config = request.app[CONFIG]
     socket = web.WebSocketResponse(heartbeat=30, max_msg_size=config.max_frame_bytes)
     await socket.prepare(request)
     connection = ChatConnection(request, socket)
+    frames: asyncio.Queue = asyncio.Queue(maxsize=PENDING_FRAMES)
+    worker = asyncio.create_task(_handle_frames(connection, frames))
     try:
         async for msg in socket:
-            if msg.type == WSMsgType.TEXT:
-                try:
-                    await connection.handle(msg.data)
-                except FrameError as error:
-                    await connection.error(error.code, error.message)
-                except HandoffError as error:
-                    await connection.error(error.code, error.message)
-                except Exception:  # one failed frame must not end the user's chat
-                    logger.exception("widget frame failed")
-                    await connection.error("internal", "something went wrong; please try again")
-            elif msg.type == WSMsgType.BINARY:
-                await connection.error("malformed", "only JSON text frames are understood")
+            if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                await frames.put(msg)
             elif msg.type == WSMsgType.ERROR:
                 logger.info("widget socket error: %s", socket.exception())
+        # The user left: what they sent before is still handled (and stored), then we are done.
+        await frames.put(None)
+        await worker
     finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
         if connection.conversation_id is not None:
             await request.app[HUB].remove_widget(connection.conversation_id, socket)
     return socket
+
+
+async def _handle_frames(connection: ChatConnection, frames: asyncio.Queue) -> None:
+    while (msg := await frames.get()) is not None:
+        try:
+            if msg.type == WSMsgType.BINARY:
+                raise FrameError("malformed", "only JSON text frames are understood")
+            await connection.handle(msg.data)
+        except (FrameError, HandoffError) as error:
+            await _tell(connection, error.code, error.message)
+        except Exception:  # one failed frame must not end the user's chat
+            logger.exception("widget frame failed")
+            await _tell(connection, "internal", "something went wrong; please try again")
+
+
+async def _tell(connection: ChatConnection, code: str, message: str) -> None:
+    try:
+        await connection.error(code, message)
+    except (ConnectionError, RuntimeError):
+        pass  # the socket closed meanwhile
 
 
 def add_routes(app: web.Application) -> None:

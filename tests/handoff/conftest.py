@@ -40,12 +40,14 @@ class FakeRasa:
     down: bool = False
     event_tokens: list[str] = field(default_factory=list)
     trackers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before each REST answer: a slow Rasa
 
     async def webhook(self, request: web.Request) -> web.Response:
         if self.down:
             return web.Response(status=503)
         body = await request.json()
         self.received.append(body)
+        await asyncio.sleep(self.delay)
         replies = await self.replies(request, body)
         # Like Rasa's tracker: the user event with its metadata, then the bot's messages.
         events = self.trackers.setdefault(body["sender"], [])

@@ -302,3 +302,18 @@ async def test_waiting_users_learn_their_new_position(client):
     assert update["estimated_wait_minutes"] == 4
     await first.close()
     await second.close()
+
+
+async def test_the_socket_stays_alive_while_a_slow_rasa_answers(client, fake_rasa):
+    """The heartbeat goes on during a relay: a client that pings every second and closes when a
+    pong is late keeps its socket through a 3 s answer, and frames stay in order."""
+    fake_rasa.delay = 3.0
+    ws = await client.ws_connect("/ws/chat", heartbeat=1.0)
+    await ws.send_json({"type": "hello", "locale": "en"})
+    await receive(ws, "welcome")
+    await ws.send_json({"type": "message", "text": "slow one"})
+    await ws.send_json({"type": "ping"})
+    assert (await receive(ws, "message", timeout=10))["text"] == "bot: slow one"
+    assert (await receive(ws, timeout=5))["type"] == "pong"  # after the reply: frames in order
+    assert not ws.closed
+    await ws.close()
