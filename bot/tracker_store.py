@@ -55,6 +55,8 @@ SQLEvent = SQLTrackerStore.SQLEvent
 SENDER_ORDER_INDEX = sa.Index("ix_events_sender_id_id", SQLEvent.sender_id, SQLEvent.id)
 
 Stamp = Tuple[int, Optional[int]]  # (rows of the conversation, highest row id)
+STAMP_QUERY = sa.select(sa.func.count(SQLEvent.id), sa.func.max(SQLEvent.id)).where(
+    SQLEvent.sender_id == sa.bindparam("sender_id"))
 
 
 @dataclass
@@ -122,10 +124,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         return sender_id in self._idle
 
     @staticmethod
-    def _stamp(session: Any, sender_id: str) -> Stamp:
-        count, last_id = session.execute(
-            sa.select(sa.func.count(SQLEvent.id), sa.func.max(SQLEvent.id)).where(SQLEvent.sender_id == sender_id)
-        ).one()
+    def _stamp(connection: Any, sender_id: str) -> Stamp:
+        count, last_id = connection.execute(STAMP_QUERY, {"sender_id": sender_id}).one()
         return int(count or 0), last_id
 
     def _hand_out(self, sender_id: str, copy: _Copy) -> None:
@@ -146,11 +146,14 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if not self.caching:
             return await super().retrieve(sender_id)
         copy = self._idle.pop(sender_id, None)
+        with self.engine.connect() as connection:
+            stamp = self._stamp(connection, sender_id)
+        if copy is not None and copy.stamp == stamp:
+            self._hand_out(sender_id, copy)
+            return copy.tracker
         with self.session_scope() as session:
-            stamp = self._stamp(session, sender_id)
-            if copy is not None and copy.stamp == stamp:
-                self._hand_out(sender_id, copy)
-                return copy.tracker
+            # (a row written between the two reads makes the stamp older than the events: the
+            # next save notices and saves Rasa's way)
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
             events = [json.loads(row.data) for row in rows]
         if not events or not self.domain:
@@ -168,8 +171,11 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         kept = self._idle.pop(sender_id, None)
         copy = next((c for c in (handed, kept) if c is not None and c.tracker is tracker), None)
         events = list(tracker.events)
-        with self.session_scope() as session:
-            stamp = self._stamp(session, sender_id)
+        # SQLite: a write transaction from the start (BEGIN IMMEDIATE, bot.database), else a
+        # write after the stamp's read could fail at once when another writer came between.
+        with self.engine.connect() as connection, \
+                connection.execution_options(sqlite_immediate=True).begin():
+            stamp = self._stamp(connection, sender_id)
             if copy is not None and copy.stamp == stamp:
                 start, ours = copy.stored, True
             elif stamp[0] == 0:
@@ -177,35 +183,36 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             else:
                 # Not the tracker this process handed out, or the database changed since: Rasa's
                 # own rule (the events beyond the count of the latest session's rows).
-                start, ours = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count(), False
+                with self.session_scope() as session:
+                    start = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
+                ours = False
             stored = [redacted(event) for event in events[start:]]
-            rows = [_row(sender_id, event) for event in stored]
-            session.add_all(rows)
-            session.flush()
-            last_id = rows[-1].id if rows else stamp[1]
-            session.commit()
+            if stored:
+                connection.execute(SQLEvent.__table__.insert(), [_row(sender_id, event) for event in stored])
+                # The stamp with our rows: in the same transaction, so it is what we wrote.
+                stamp = self._stamp(connection, sender_id)
         restarted = start > 0 and any(isinstance(event, SessionStarted) for event in stored)
         # A masked secret: the copy in memory still holds it, and no later turn may see it.
         masked = any(event is not original for event, original in zip(stored, events[start:]))
         if ours and events and not restarted and not masked:
-            self._keep(sender_id, _Copy(tracker, len(events), (stamp[0] + len(rows), last_id)))
+            self._keep(sender_id, _Copy(tracker, len(events), stamp))
 
     def _additional_events(self, session: Any, tracker: Any) -> Iterator[Event]:
         for event in super()._additional_events(session, tracker):
             yield redacted(event)
 
 
-def _row(sender_id: str, event: Event) -> SQLEvent:
+def _row(sender_id: str, event: Event) -> Dict[str, Any]:
     """The events table's row of one event (as Rasa's `SQLTrackerStore.save` writes it)."""
     data = event.as_dict()
-    return SQLEvent(
-        sender_id=sender_id,
-        type_name=event.type_name,
-        timestamp=data.get("timestamp"),
-        intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
-        action_name=data.get("name"),
-        data=json.dumps(data),
-    )
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
 
 
 def redacted(event: Event) -> Event:
