@@ -252,8 +252,9 @@ async def capacity(channel: str, base_url: str, think: float = 4.0, duration: fl
                    prefix: str = "capacity", report=print) -> dict:
     """The most users with `think` seconds between messages held at p95 <= the limit.
 
-    Grows the count by half from `start` until a level misses (or `most`), then bisects between
-    the last held and the first missed level `bisect_steps` times. Returns the users held and
+    Grows the count by half from `start` until a level misses (or `most`; when `start` misses,
+    shrinks it by a third until one holds), then bisects between the last held and the first
+    missed level `bisect_steps` times. Returns the users held and
     every level's summary.
     """
     levels: List[dict] = []
@@ -274,6 +275,12 @@ async def capacity(channel: str, base_url: str, think: float = 4.0, duration: fl
             missed = users
             break
         held, users = users, int(users * 1.5)
+    while not held and missed and missed > 2:  # the first level missed already: down by a third
+        users = max(1, int(missed / 1.5))
+        if await probe(users):
+            held = users
+        else:
+            missed = users
     for _ in range(bisect_steps if missed else 0):
         middle = (held + missed) // 2
         if middle in (held, missed):
