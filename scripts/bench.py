@@ -144,6 +144,10 @@ def init_stock(directory: Path, cache_dir: Path) -> float:
     return time.monotonic() - started
 
 
+# The stock bot loads TensorFlow models (DIET, TED, UnexpecTED): on a loaded machine minutes.
+STOCK_READY_TIMEOUT_SECONDS = 600
+
+
 def start_stock(directory: Path, log_dir: Path) -> "tuple[Service, str, float]":
     """`rasa run` of the stock bot from its own directory; returns (service, URL, seconds to first answer)."""
     port = free_port()
@@ -156,7 +160,7 @@ def start_stock(directory: Path, log_dir: Path) -> "tuple[Service, str, float]":
                                      stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        ready = first_answer(url, started + READY_TIMEOUT_SECONDS) - started
+        ready = first_answer(url, started + STOCK_READY_TIMEOUT_SECONDS) - started
     except BaseException:
         stock.stop()
         raise
@@ -321,13 +325,19 @@ def verdicts(result: dict) -> List[tuple]:
     if "cluster" in ratios:
         checks.append(("`make cluster` / `make run`, widget closed loop, 20 users: throughput",
                        f"×{ratios['cluster']:.2f}", "report", None))
-    ours = result.get("ours", {})
-    for key, name, today, unit in (("ready_s", "start → first answer", 20.0, "s"),
-                                   ("train_s", "training (cold cache)", 40.0, "s"),
-                                   ("peak_rss_total_mb", "memory, all services (sum of peaks)", 700.0, "MB")):
-        if ours.get(key) is not None:
-            checks.append((name, f"{ours[key]:.0f} {unit}", f"≤ {today * 1.2:.0f} {unit} (today {today:.0f} + 20 %)",
-                           ours[key] <= today * 1.2))
+    # Start and training as ratios to the stock bot's in the same run (their absolute times move
+    # with the machine's load); the issue's "today": 19.6 s / 43.2 s and 42 s / 79 s
+    # (make bench of 2026-11-25 at load 1), memory absolute (it does not move with the load).
+    ours, stock = result.get("ours", {}), result.get("stock", {})
+    for key, name, today in (("ready_s", "start → first answer, ours / stock", 19.6 / 43.2),
+                             ("train_s", "training (cold cache), ours / stock `rasa init`", 42 / 79)):
+        if ours.get(key) and stock.get(key):
+            ratio = ours[key] / stock[key]
+            checks.append((name, f"{ours[key]:.0f} s / {stock[key]:.0f} s = ×{ratio:.2f}",
+                           f"≤ ×{today * 1.2:.2f} (today ×{today:.2f} + 20 %)", ratio <= today * 1.2))
+    if ours.get("peak_rss_total_mb") is not None:
+        checks.append(("memory, all services (sum of peaks)", f"{ours['peak_rss_total_mb']:.0f} MB",
+                       "≤ 840 MB (today 0.7 GB + 20 %)", ours["peak_rss_total_mb"] <= 840))
     return checks
 
 
@@ -397,11 +407,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--p95-limit", type=float, default=500.0, help="capacity: p95 a level must hold, ms")
     parser.add_argument("--capacity-duration", type=float, default=25.0, help="capacity: seconds per level")
     parser.add_argument("--capacity-start", type=int, default=0,
-                        help="capacity: users of the first level (default: ours 120, stock 60)")
+                        help="capacity: users of the first level (default: ours 60, stock 2/3 of what ours held)")
     parser.add_argument("--bisect-steps", type=int, default=2)
     parser.add_argument("--skip-train", action="store_true", help="benchmark models/bolt.tar.gz, don't time training")
     parser.add_argument("--model", type=Path, help="benchmark this model (implies --skip-train)")
     parser.add_argument("--skip-stock", action="store_true")
+    parser.add_argument("--stock-dir", type=Path, help="a trained `rasa init` bot to use (its training is not timed)")
     parser.add_argument("--skip-ours", action="store_true", help="only the stock bot")
     parser.add_argument("--skip-capacity", action="store_true")
     parser.add_argument("--skip-length", action="store_true")
@@ -410,7 +421,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--tracker-cache", type=int, help="TRACKER_CACHE_SIZE for our Rasa (0: no cache)")
     parser.add_argument("--profile", action="store_true", help="py-spy Rasa during the REST closed loop")
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="only write the report again from a run's benchmarks.json (verdicts recomputed)")
     args = parser.parse_args(argv)
+    if args.render:
+        result = json.loads(args.render.read_text(encoding="utf-8"))
+        result["checks"] = verdicts(result)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "benchmarks.md").write_text(render(result), encoding="utf-8")
+        print(render(result))
+        return 0
     argv_text = " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     extra_env = {} if args.tracker_cache is None else {"TRACKER_CACHE_SIZE": str(args.tracker_cache)}
     result: dict = {
@@ -434,9 +454,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"  {result['ours']['train_s']:.0f} s", flush=True)
         result["model"] = ("config.yml, trained by this run" if model.is_relative_to(tmp)
                            else str(model.relative_to(ROOT)) if model.is_relative_to(ROOT) else str(model))
-        if not args.skip_stock:
+        stock_dir = args.stock_dir or tmp / "stock"
+        if not args.skip_stock and not args.stock_dir:
             print("rasa init --no-prompt (stock bot, trains it) …", flush=True)
-            result["stock"]["train_s"] = init_stock(tmp / "stock", tmp / "cache-stock")
+            result["stock"]["train_s"] = init_stock(stock_dir, tmp / "cache-stock")
             print(f"  {result['stock']['train_s']:.0f} s", flush=True)
 
         # ---- ours, as `make run` starts it
@@ -459,7 +480,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     print(f"  {result['length']}", flush=True)
                 if not args.skip_capacity:
                     result["capacity"]["ours"] = capacity("ws", stack.handoff_url, "ours", args,
-                                                          args.capacity_start or 120)
+                                                          args.capacity_start or 60)
                 memory = {name: tree_memory_mb(service.process.pid) for name, service in stack._services.items()}
                 result["ours"]["memory"] = memory
                 result["ours"]["rss_total_mb"] = round(sum(m["rss_mb"] for m in memory.values()), 1)
@@ -467,23 +488,31 @@ def main(argv: Optional[List[str]] = None) -> int:
             finally:
                 stack.stop()
 
-        # ---- stock
+        # ---- stock (a failure here or in the cluster still leaves the report of what was measured)
         if not args.skip_stock:
             print("starting the stock bot …", flush=True)
-            stock, url, result["stock"]["ready_s"] = start_stock(tmp / "stock", tmp / "log")
             try:
-                print(f"  ready after {result['stock']['ready_s']:.1f} s", flush=True)
-                asyncio.run(loadgen.warm_up(url))
-                result["load"].append(closed_loop("rest", url, args.concurrency, args.duration, "stock"))
-                if not args.skip_capacity:
-                    result["capacity"]["stock"] = capacity("rest", url, "stock", args,
-                                                           max(10, (args.capacity_start or 120) // 2))
-                memory = {"rasa": tree_memory_mb(stock.process.pid)}
-                result["stock"]["memory"] = memory
-                result["stock"]["rss_total_mb"] = memory["rasa"]["rss_mb"]
-                result["stock"]["peak_rss_total_mb"] = memory["rasa"]["peak_rss_mb"]
-            finally:
-                stock.stop()
+                stock, url, result["stock"]["ready_s"] = start_stock(stock_dir, tmp / "log")
+            except (TimeoutError, OSError) as error:
+                shutil.copy(tmp / "log" / "stock-rasa.log", args.out / "stock-rasa.log")
+                print(f"  the stock bot did not start: {error} (log: {args.out / 'stock-rasa.log'})", flush=True)
+                result["stock"]["error"] = str(error)
+                stock = None
+            if stock is not None:
+                try:
+                    print(f"  ready after {result['stock']['ready_s']:.1f} s", flush=True)
+                    asyncio.run(loadgen.warm_up(url))
+                    result["load"].append(closed_loop("rest", url, args.concurrency, args.duration, "stock"))
+                    if not args.skip_capacity:
+                        held = result["capacity"].get("ours", {}).get("users") or 60
+                        result["capacity"]["stock"] = capacity("rest", url, "stock", args,
+                                                               args.capacity_start or max(5, held * 2 // 3))
+                    memory = {"rasa": tree_memory_mb(stock.process.pid)}
+                    result["stock"]["memory"] = memory
+                    result["stock"]["rss_total_mb"] = memory["rasa"]["rss_mb"]
+                    result["stock"]["peak_rss_total_mb"] = memory["rasa"]["peak_rss_mb"]
+                finally:
+                    stock.stop()
 
         # ---- make cluster (two Rasa processes) against make run, the same widget load
         if ws_run is not None:
