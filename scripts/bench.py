@@ -262,10 +262,14 @@ def run_cluster(port_base: int, tmp: Path, concurrency: int, duration: float) ->
 
     ports = Ports.from_base(port_base)
     log = tmp / "cluster.log"
+    # Under var/ like the cluster tests' (PostgreSQL runs as its own user: no private temp dir).
+    data_dir = ROOT / "var" / f"bench-cluster-{port_base}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
     began = time.monotonic()
     with log.open("w") as out:
         process = subprocess.Popen([PYTHON, "-m", "scripts.cluster", "--port-base", str(port_base),
-                                    "--data-dir", str(tmp / "cluster")], cwd=ROOT, env=rasa_env(),
+                                    "--data-dir", str(data_dir)], cwd=ROOT, env=rasa_env(),
                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         while "Ready in" not in log.read_text(errors="replace"):
@@ -285,6 +289,7 @@ def run_cluster(port_base: int, tmp: Path, concurrency: int, duration: float) ->
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
             process.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- report
