@@ -151,3 +151,37 @@ def test_unconfident_detection_in_parse_data_is_ignored():
     assert conversation_language(turns) == "en"
     turns = [({"language": Detection("de", 0.95)}, None), ({}, {"locale": "en"})]
     assert conversation_language(turns) == "de"
+
+
+# --- neither German nor English ---------------------------------------------------------------
+
+def test_other_languages_are_recognised():
+    from bot.language import OTHER, identify
+
+    messages = _labelled("other")
+    assert len(messages) >= 40
+    found = [m for m in messages if identify(m).code == OTHER]
+    assert len(found) / len(messages) >= 0.9, sorted(set(messages) - set(found))
+
+
+def test_german_english_and_neutral_messages_are_never_other():
+    from bot.language import OTHER, identify
+
+    wrong = [m for code in ("de", "en", None) for m in _labelled(code) if identify(m).code == OTHER]
+    assert wrong == []
+
+
+def test_identify_is_detect_for_german_and_english():
+    from bot.language import identify
+
+    for text in ("Welche Nummer hat der Support?", "What is the support number?", "ok", ""):
+        assert identify(text) == detect(text)
+
+
+def test_other_never_becomes_the_conversation_language():
+    from bot.language import identify
+
+    turns = [_turn("Hallo, welche Nummer gilt für Österreich?"),
+             ({"language": identify("je voudrais parler à un conseiller").as_dict()}, None)]
+    assert turns[1][0]["language"]["code"] == "other"
+    assert conversation_language(turns) == "de"

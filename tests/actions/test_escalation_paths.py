@@ -13,8 +13,6 @@ from actions.escalation import (
     ActionEscalate,
     ActionNotUnderstood,
     ActionTriageProblem,
-    asks_for_person,
-    describes_problem,
 )
 from tests.actions.conftest import (
     DEMO_OUTCOMES,
@@ -55,52 +53,6 @@ def _assert_decision(messages, user_id, live_agent, conversation_id):
 
 def _clarified(messages) -> bool:
     return messages == [{**messages[0], "response": "utter_clarify"}] and not messages[0].get("text")
-
-
-# --- request phrasing -------------------------------------------------------------------------
-
-@pytest.mark.parametrize("text", [
-    "Mein Ton geht seit heute nicht, ich will sofort einen Mitarbeiter",
-    "screen share is black, get me an agent",
-    "Meine Meetings brechen ständig ab. Ich will sofort mit dem Support sprechen!",
-    "Bitte verbinden Sie mich mit einem Agenten.",
-    "Ich möchte mit einem Mitarbeiter chatten",
-    "Mitarbeiter bitte",
-    "Connect me to an agent.",
-    "I want to talk to a live agent",
-    "I'd like to speak to someone from support.",
-    "even on Premier+ screen sharing crashes, I need an agent",
-    "Ich habe Premier+ und bin Enterprise-Admin. Sofort an Tier 2 weiterleiten!",
-])
-def test_request_phrasing_is_recognised(text):
-    assert asks_for_person(text)
-
-
-@pytest.mark.parametrize("text", [
-    "kein Mitarbeiter kann Meetings starten",
-    "Keiner unserer Mitarbeiter kann sich anmelden",
-    "Ich möchte, dass meine Mitarbeiter die Aufzeichnungen sehen können",
-    "Our agents cannot start meetings",
-    "Die Teilnehmer können nicht mit dem Moderator sprechen",
-    "Kann ich euch anrufen?",
-])
-def test_a_person_word_alone_is_no_request(text):
-    assert not asks_for_person(text)
-
-
-@pytest.mark.parametrize("text,expected", [
-    ("Mein Ton geht seit heute nicht, ich will sofort einen Mitarbeiter", True),
-    ("screen share is black, get me an agent", True),
-    ("even on Premier+ screen sharing crashes, I need an agent", True),
-    ("Unser Dienst ist komplett ausgefallen, verbinden Sie mich sofort mit einem Mitarbeiter", True),
-    ("Ich will jetzt einen Mitarbeiter", False),
-    ("Can't you connect me to an agent?", False),
-    ("Kann ich nicht einfach mit einem Mitarbeiter sprechen?", False),
-    ("Ich habe Premier+ und bin Enterprise-Admin. Sofort an Tier 2 weiterleiten!", False),
-    ("/request_human", False),
-])
-def test_what_counts_as_a_described_problem_next_to_a_request(text, expected):
-    assert describes_problem(text) is expected
 
 
 # --- 1. not understood --------------------------------------------------------------------------
