@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, NamedTuple
 
 from bot.knowledge import Country, Knowledge, KnowledgeError, load_knowledge
@@ -349,12 +350,10 @@ def _is_shouting(text: str) -> bool:
     return sum(c.isupper() for c in letters) / len(letters) > _SHOUTING_SHARE
 
 
+@lru_cache(maxsize=8)
 def matcher_for(knowledge: Knowledge) -> Matcher:
-    """The lookup tables of `knowledge`, built on first use and kept with it."""
-    matcher = knowledge._derived.get("matcher")
-    if matcher is None:
-        matcher = knowledge._derived.setdefault("matcher", Matcher(knowledge))
-    return matcher
+    """The lookup tables of `knowledge` (compared by identity), built once."""
+    return Matcher(knowledge)
 
 
 def find_mentions(text: str, knowledge: Knowledge | None = None) -> list[Mention]:
