@@ -5,7 +5,8 @@
   describes a problem, every other intent's example does neither; an intent block's
   `metadata` may say otherwise for its examples) and from the triage descriptions (P1-P3 are
   problems, P4 requests are not, none asks for a person);
-- `triage` (`bot.triage`): P1..P4, trained from `data/triage/*.yml`.
+- `triage` (`bot.triage`): P1..P4, trained from `data/triage/*.yml` and the problem reports of
+  the NLU data whose block metadata names their level (`triage: P3`).
 
 They share one word + character n-gram featurizer (`bot.textmodel`), so a message is
 featurized once; `describes_problem` and `triage` also see the cue scores of
@@ -115,6 +116,17 @@ def flag_examples(data_dir: Path) -> list[Example]:
     return examples
 
 
+def triage_training(data_dir: Path) -> list[tuple[str, str]]:
+    """(text, level) for the triage head: `data/triage/*.yml`, and the NLU examples whose
+    block metadata names their level (`triage: P2`: problem reports rated by the definitions)."""
+    examples = list(triage_examples(data_dir))
+    for path in nlu_files(data_dir):
+        for _, text, metadata in intent_examples(path):
+            if metadata.get(TRIAGE) in PRIORITY_LEVELS:
+                examples.append((text, metadata[TRIAGE]))
+    return examples
+
+
 def clauses(text: str) -> list[str]:
     """The clauses of a message of more than one ("X geht nicht, ich will einen Mitarbeiter"
     -> both parts); [] for a message of one clause. Clauses of one word are left out."""
@@ -187,7 +199,7 @@ def train(knowledge: Knowledge, data_dir: Path) -> dict[str, Any]:
     from bot.textmodel import LinearHead, TextFeaturizer, with_dense
 
     flag_data = flag_examples(data_dir)
-    triage_data = triage_examples(data_dir)
+    triage_data = triage_training(data_dir)
     featurizer = TextFeaturizer().fit(list(dict.fromkeys([e.text for e in flag_data] + [t for t, _ in triage_data])))
     cues = CueFeatures(knowledge.directory)
     heads = {}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge import load_knowledge
-from bot.matching import Mention, find_mentions, lookup_terms
+from bot.matching import Mention, find_mentions, lookup_terms, resolve_country
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parents[1] / "knowledge"
 
@@ -276,3 +276,19 @@ def test_one_letter_typos_of_long_country_names_resolve(text, code):
                                   "Japanisch lernen", "das Ergebnis", "Schweiß"])
 def test_typo_tolerance_does_not_invent_countries(text):
     assert [m for m in find_mentions(text) if m.entity == "country"] == []
+
+
+@pytest.mark.parametrize("answer, code", [("Frankreic", "FR"), ("Brasillien", "BR"), ("Itlaien", "IT"),
+                                          ("nach Frankreic", "FR"), ("Schwiez", "CH")])
+def test_a_misspelt_answer_to_which_country_resolves(answer, code):
+    # rapidfuzz, only where the caller says the text is a country (not inside free text)
+    assert resolve_country(answer).code == code
+
+
+@pytest.mark.parametrize("answer", ["keine ahnung", "danke", "Premier", "egal", "no idea"])
+def test_a_non_country_answer_stays_unresolved(answer):
+    assert resolve_country(answer) is None
+
+
+def test_fuzzy_country_names_are_not_found_in_free_text():
+    assert [m for m in find_mentions("das web portal zeigt einen fehler") if m.entity == "country"] == []
