@@ -187,8 +187,10 @@ class Matcher:
         for key, target in self.phrases.items():
             if target.entity != "country" or " " in key or len(key) < _TYPO_MIN_LENGTH:
                 continue
-            # Not the name less its last letter: that is mostly an adjective ("German").
-            for variant in {key, *_deletions(key)} - {key[:-1]}:
+            # Not a short name less its last letter: that is mostly an adjective ("German"); a
+            # long one ("Frankreic") is just cut short.
+            dropped_last = {key[:-1]} if len(key) < _TYPO_CUT_SHORT_LENGTH else set()
+            for variant in {key, *_deletions(key)} - dropped_last:
                 if index.setdefault(variant, target) != target:
                     ambiguous.add(variant)
         for variant in ambiguous:
@@ -337,6 +339,7 @@ _SOURCES = {"country": "countries.yml", "plan": "plans.yml", "feature": "feature
 
 
 _TYPO_MIN_LENGTH = 7
+_TYPO_CUT_SHORT_LENGTH = 9
 _FUZZY_MIN_LENGTH = 5
 _FUZZY_MIN_SCORE = 85
 

@@ -292,3 +292,8 @@ def test_a_non_country_answer_stays_unresolved(answer):
 
 def test_fuzzy_country_names_are_not_found_in_free_text():
     assert [m for m in find_mentions("das web portal zeigt einen fehler") if m.entity == "country"] == []
+
+
+def test_a_long_country_name_cut_short_is_found():
+    assert [(m.entity, m.value) for m in find_mentions("frankreic hotline")][:1] == [("country", "FR")]
+    assert [m for m in find_mentions("Germa") if m.entity == "country"] == []
