@@ -166,7 +166,8 @@ class NLUModels:
                 owners.append(index)
         rows = self.featurizer.rows(segments)
         width = self.featurizer.width
-        cues = self.cues(texts) * CUE_SCALE  # per message; every clause of it sees the message's cues
+        found_cues = [self.scorer.score(text) for text in texts]
+        cues = CueFeatures.rows(found_cues) * CUE_SCALE  # per message; every clause sees its message's cues
         segment_cues = cues[owners]
 
         flags: list[dict[str, dict[str, Any]]] = [{} for _ in texts]
@@ -185,10 +186,9 @@ class NLUModels:
         whole = [owners.index(index) for index in range(len(texts))]  # a message's first segment
         levels = head.predict_rows([rows[i] for i in whole], cues, width)
         results = []
-        for text, row, found_flags in zip(texts, levels, flags):
+        for found, row, found_flags in zip(found_cues, levels, flags):
             by_level = {level: float(row[head.classes.index(level)]) for level in PRIORITY_LEVELS}
             level = max(PRIORITY_LEVELS, key=lambda name: by_level[name])
-            found = self.scorer.score(text)
             results.append(Understanding(found_flags, Triage(level, by_level[level], found.matched,
                                                              found.scores, by_level)))
         return results

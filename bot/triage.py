@@ -236,12 +236,13 @@ class CueFeatures:
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         scorer = cue_scorer_for(load_knowledge(self.directory))
-        rows = []
-        for text in texts:
-            found = scorer.score(text)
-            rows.append([*(found.scores[level] for level in PRIORITY_LEVELS), found.problem,
-                         1.0 if found.matched else 0.0])
-        return np.asarray(rows, dtype=float)
+        return self.rows([scorer.score(text) for text in texts])
+
+    @staticmethod
+    def rows(found: Sequence["CueScore"]) -> np.ndarray:
+        """The feature rows of cue scores already computed."""
+        return np.asarray([[*(f.scores[level] for level in PRIORITY_LEVELS), f.problem, 1.0 if f.matched else 0.0]
+                           for f in found], dtype=float).reshape(len(found), len(PRIORITY_LEVELS) + 2)
 
 
 def load_examples(data_dir: Path) -> list[tuple[str, str]]:
