@@ -6,23 +6,37 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(PY) -m rasa
 
-.PHONY: run test venv train db evaluate bench validate test-e2e test-stories test-nlu clean spacy compare-spacy
+.PHONY: run test system-deps venv js train db evaluate bench validate test-js test-e2e test-stories test-nlu clean spacy compare-spacy
 
 run: venv train db  ## set up what is missing, then start every service in the foreground
 	$(PY) -m scripts.stack
 
-test: venv train  ## the whole test suite (what CI runs)
+# The database tests (tests/handoff, tests/actions) run on SQLite and on a throwaway PostgreSQL
+# (tests/servers.py); `pytest --database sqlite` leaves PostgreSQL out while iterating.
+test: system-deps venv js train  ## the whole test suite (what CI runs)
 	$(MAKE) validate
+	$(MAKE) test-js
 	$(PY) -m pytest -q --ignore=tests/e2e
 	$(MAKE) test-e2e
 	$(MAKE) test-stories
 	$(MAKE) test-nlu
+
+system-deps:  ## Chromium, PostgreSQL, Redis, npm, HAProxy, supervisor from Debian, when missing (needs root)
+	scripts/system_deps.sh
 
 venv: $(VENV)/.synced
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	uv sync --frozen
+	@touch $@
+
+# npm packages of the tests (axe-core for the accessibility checks), exactly as package-lock.json says.
+js: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	scripts/system_deps.sh npm
+	npm ci --no-audit --no-fund
 	@touch $@
 
 train: venv  ## train the model if its data, domain, config or knowledge changed
@@ -37,9 +51,12 @@ db: venv  ## create or upgrade the database and load the demo data (idempotent)
 validate: venv
 	$(RASA) data validate --data data --domain domain --config config.yml --fail-on-warnings
 
+test-js: js  ## unit tests of the pages' shared modules (handoff/static/lib/) under node's test runner
+	node --test tests/js/
+
 # Playwright's sync API keeps an event loop running in the process, so the browser tests get a
 # pytest process of their own.
-test-e2e: train  ## the end-to-end tests in Chromium against the real stack
+test-e2e: system-deps train js  ## the end-to-end tests in Chromium against the real stack
 	$(PY) -m pytest -q tests/e2e
 
 test-stories: train

@@ -54,8 +54,7 @@ PROBLEM_PRIORITY = "problem_priority"
 HANDOFF_STATUS = "handoff_status"
 NEEDS_PROBLEM = "needs_problem"  # featurized: the rules start the problem_form on true
 NEED_PROBLEM = "need_problem"
-LEVELS = ("P1", "P2", "P3", "P4")
-URGENT_LEVELS = ("P1", "P2")  # Premier+ escalates these as urgent
+from bot.levels import PRIORITY_LEVELS as LEVELS, URGENT_LEVELS
 # Messages the bot had no answer for (out of scope, not understood).
 UNANSWERED_INTENTS = ("out_of_scope", "nlu_fallback")
 REPORT_PROBLEM = "report_problem"

@@ -22,9 +22,10 @@ from typing import Any, Iterator, Mapping
 
 import yaml
 
+from bot.levels import PRIORITY_LEVELS
+
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
-PRIORITY_LEVELS = ("P1", "P2", "P3", "P4")
 FILES = ("features.yml", "plans.yml", "countries.yml", "phones.yml", "priorities.yml",
          "channels.yml", "triage.yml")
 

@@ -29,7 +29,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import yaml
 
-from bot.knowledge import PRIORITY_LEVELS, Knowledge, load_knowledge
+from bot.knowledge import Knowledge, load_knowledge
+from bot.levels import PRIORITY_LEVELS
 from bot.triage import CueFeatures, Triage, cue_scorer_for, load_examples as triage_examples
 
 WANTS_PERSON = "wants_person"

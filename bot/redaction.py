@@ -133,11 +133,20 @@ def _passwords(text: str) -> list[Secret]:
     return found
 
 
+# A mask already in the text ("Passwort ist [REDACTED password]") is no secret: redacting an
+# already redacted text (a forwarded ticket, a transcript mailed later) must leave it as it is.
+_MASK = re.compile("|".join(re.escape(mask) for mask in MASKS.values()))
+
+
 def find_secrets(text: str) -> list[Secret]:
     """Every secret in `text`, in order, without overlaps (the earlier, longer span wins)."""
     if not text:
         return []
-    candidates = _card_numbers(text) + _host_keys(text) + _passwords(text)
+    masks = [(m.start(), m.end()) for m in _MASK.finditer(text)]
+    candidates = [
+        secret for secret in _card_numbers(text) + _host_keys(text) + _passwords(text)
+        if not any(secret.start < end and start < secret.end for start, end in masks)
+    ]
     candidates.sort(key=lambda s: (s.start, -(s.end - s.start)))
     secrets: list[Secret] = []
     for secret in candidates:

@@ -16,6 +16,7 @@ DEV_IDENTITY_SECRET = "dev-identity-secret-not-for-production"
 DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"
 DEV_AGENT_TOKEN_SECRET = "dev-agent-token-secret-not-for-production"
 DEV_RASA_API_TOKEN = "dev-rasa-api-token-not-for-production"
+DEV_WEBHOOK_SECRET = "dev-webhook-secret-not-for-production"
 
 
 class InsecureSettings(RuntimeError):
@@ -36,6 +37,12 @@ class Settings:
     rasa_port: int
     handoff_port: int
     knowledge_dir: Path
+    # Integrations (docs/webhooks.md, handoff/README.md): each is off while its URL is empty.
+    webhook_url: str
+    webhook_secret: str
+    smtp_url: str
+    mail_from: str
+    support_inbox: str
 
     @property
     def production(self) -> bool:
@@ -54,6 +61,8 @@ class Settings:
                 )
                 if not value or value == dev
             ]
+            if self.webhook_url and self.webhook_secret in ("", DEV_WEBHOOK_SECRET):
+                insecure.append("HANDOFF_WEBHOOK_SECRET")
             if insecure:
                 raise InsecureSettings(
                     "BOT_ENV=production needs real secrets; still on the development default: "
@@ -78,6 +87,15 @@ def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None)
         rasa_port=int(env.get("RASA_PORT", "5005")),
         handoff_port=int(env.get("HANDOFF_PORT", "8080")),
         knowledge_dir=Path(env.get("KNOWLEDGE_DIR", str(ROOT / "knowledge"))),
+        # Outbound webhooks: POST target (empty: none are sent) and the HMAC signing secret.
+        webhook_url=env.get("HANDOFF_WEBHOOK_URL", "").strip(),
+        webhook_secret=env.get("HANDOFF_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET),
+        # Email: smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://...
+        # (TLS from the start); empty: no email is sent.
+        smtp_url=env.get("SMTP_URL", "").strip(),
+        mail_from=env.get("MAIL_FROM", "Bolt Support <bolt@localhost>"),
+        # Where tickets created while no agent is online are mailed (empty: they are not).
+        support_inbox=env.get("SUPPORT_INBOX", "").strip(),
     )
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from bot.knowledge import PRIORITY_LEVELS
+from bot.levels import PRIORITY_LEVELS
 
 SIGNALS = "signals"
 TRIAGE = "triage"

@@ -27,7 +27,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import yaml
 
-from bot.knowledge import PRIORITY_LEVELS, Knowledge, KnowledgeError, TriageCue, load_knowledge
+from bot.knowledge import Knowledge, KnowledgeError, TriageCue, load_knowledge
+from bot.levels import PRIORITY_LEVELS
 from bot.matching import canonical
 
 _TOKEN = re.compile(r"[^\W_]+|[.!?;:]")

@@ -8,12 +8,12 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from handoff import repository, services
+from handoff import integrations, repository, services
 from handoff.errors import BadRequest, HandoffError, Unauthorized
 from handoff.httputil import agent_for_token, answer, json_body, require_agent, text_field
 from handoff.models import QUEUES
 from handoff.security import mint_agent_token, password_matches
-from handoff.state import CONFIG, DATABASE, HUB, SLA_TABLE
+from handoff.state import CONFIG, DATABASE, HUB
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ async def transfer(request: web.Request) -> web.Response:
     if target not in QUEUES:
         raise BadRequest(f"'queue' must be one of {', '.join(QUEUES)}", code="invalid_queue")
     detail = await request.app[DATABASE].write(
-        repository.transfer, request.match_info["id"], agent, target, request.app[SLA_TABLE]
+        repository.transfer, request.match_info["id"], agent, target
     )
     await services.push_conversation_event(request.app, "transferred", detail, agent)
     await services.tell_user(request.app, detail, "transferred", "agent", queue=target.replace("tier", "Tier "))
@@ -101,9 +101,11 @@ async def transfer(request: web.Request) -> web.Response:
 
 async def _close(request: web.Request, how: str) -> web.Response:
     agent = await require_agent(request)
-    detail = await request.app[DATABASE].write(repository.close, request.match_info["id"], agent, how)
+    detail = await integrations.close(request.app, request.match_info["id"], agent, how)
     await services.push_conversation_event(request.app, "resolved" if how == "resolve" else "released", detail, agent)
     await services.tell_user(request.app, detail, "resolved" if how == "resolve" else "released", "bot")
+    if how == "resolve":
+        await integrations.offer_transcript(request.app, detail)
     await services.refresh_positions(request.app, detail["queue"])
     # The bot's context records the agent conversation; if Rasa is down, a retry follows.
     detail["tracker_event_delivered"] = await services.deliver_tracker_event(request.app, detail["id"])

@@ -8,7 +8,7 @@ from weakref import WeakValueDictionary
 import aiohttp
 from aiohttp import web
 
-from handoff import agents, internal, pages, widget
+from handoff import agents, deliveries, integrations, internal, pages, widget
 from handoff.background import background_ctx
 from handoff.config import HandoffConfig
 from handoff.db import Database, make_engine
@@ -85,10 +85,12 @@ def create_app(config: HandoffConfig) -> web.Application:
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(rasa_ctx)
     app.cleanup_ctx.append(background_ctx)
+    app.cleanup_ctx.append(integrations.outbox_ctx)
     app.on_shutdown.append(close_sockets)
     app.on_response_prepare.append(pages.add_security_headers)
     pages.add_routes(app)
     widget.add_routes(app)
     agents.add_routes(app)
     internal.add_routes(app)
+    deliveries.add_routes(app)
     return app

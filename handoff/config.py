@@ -5,11 +5,11 @@ below are code defaults that tests override by building a config with other valu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bot.settings import Settings
+from handoff.retry import Backoff
 
 HERE = Path(__file__).resolve().parent
 
@@ -41,11 +41,21 @@ class HandoffConfig:
     auth_timeout_seconds: float = 10.0
     # Threads running blocking database work off the event loop.
     database_threads: int = 4
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The integrations' outbox (webhooks, email): the retry schedule; how long a claimed delivery
+    # is leased to one instance (longer than any send timeout: a crashed instance's lease runs
+    # out and another instance tries again); how often an idle worker looks for due rows.
+    outbox_backoff: Backoff = Backoff()
+    outbox_lease_seconds: float = 30.0
+    outbox_poll_seconds: float = 5.0
+    outbox_batch: int = 20
+    # Deliveries hold transcripts: delivered ones are deleted after a week, failed ones after 30 days.
+    outbox_keep_delivered_days: float = 7
+    outbox_keep_failed_days: float = 30
+    webhook_timeout_seconds: float = 10.0
+    smtp_timeout_seconds: float = 15.0
+    # A user gets at most one transcript email per conversation within this time.
+    transcript_email_cooldown_seconds: float = 300.0
 
     @property
     def database_url(self) -> str:
         return self.settings.database_url
-
-    def with_(self, **changes: Any) -> "HandoffConfig":
-        return replace(self, **changes)

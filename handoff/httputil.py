@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from handoff import repository
-from handoff.errors import BadRequest, Unauthorized
+from handoff.errors import BadRequest, Forbidden, Unauthorized
 from handoff.repository import AgentInfo
 from handoff.security import agent_from_token, bearer_token, same_secret
 from handoff.state import CONFIG, DATABASE
@@ -43,6 +43,14 @@ async def agent_for_token(request: web.Request, token: str | None) -> AgentInfo:
 
 async def require_agent(request: web.Request) -> AgentInfo:
     return await agent_for_token(request, bearer_token(request.headers.get("Authorization")))
+
+
+async def require_role(request: web.Request, role: str) -> AgentInfo:
+    """The signed-in agent, who must hold `role` (e.g. `supervisor`); 403 otherwise."""
+    agent = await require_agent(request)
+    if not agent.has_role(role):
+        raise Forbidden(f"only a {role} may do this", code="forbidden")
+    return agent
 
 
 def require_service(request: web.Request) -> None:

@@ -6,12 +6,12 @@ from typing import Any
 
 from aiohttp import web
 
-from handoff import repository, services
+from bot.levels import PRIORITY_LEVELS
+from handoff import integrations, services
 from handoff.errors import BadRequest
 from handoff.httputil import answer, json_body, require_service
-from handoff.models import PRIORITIES, QUEUES
+from handoff.models import QUEUES
 from handoff.repository import Escalation
-from handoff.state import CONFIG, DATABASE, SLA_TABLE
 
 TICKET_ID = re.compile(r"^T-[A-Z0-9]{6}$")
 MAX_ID = 128
@@ -48,8 +48,8 @@ def parse_escalation(body: dict[str, Any]) -> Escalation:
     if queue not in QUEUES:
         raise BadRequest(f"'queue' must be one of {', '.join(QUEUES)}", code="invalid_field")
     priority = body.get("priority")
-    if priority is not None and priority not in PRIORITIES:
-        raise BadRequest(f"'priority' must be one of {', '.join(PRIORITIES)}", code="invalid_field")
+    if priority is not None and priority not in PRIORITY_LEVELS:
+        raise BadRequest(f"'priority' must be one of {', '.join(PRIORITY_LEVELS)}", code="invalid_field")
     prioritized = body.get("prioritized", False)
     if not isinstance(prioritized, bool):
         raise BadRequest("'prioritized' must be true or false", code="invalid_field")
@@ -71,9 +71,7 @@ def parse_escalation(body: dict[str, Any]) -> Escalation:
 async def intake(request: web.Request) -> web.Response:
     require_service(request)
     escalation = parse_escalation(await json_body(request))
-    result, newly_queued = await request.app[DATABASE].write(
-        repository.escalate, escalation, request.app[SLA_TABLE], request.app[CONFIG].average_handling_minutes
-    )
+    result, newly_queued = await integrations.escalate(request.app, escalation)
     if newly_queued:
         await services.announce_escalation(request.app, escalation.conversation_id)
         await services.refresh_positions(request.app, result["queue"])
@@ -98,7 +96,7 @@ async def create_ticket(request: web.Request) -> web.Response:
         "account": _optional_object(body, "account"),
         "escalation": _optional_object(body, "escalation"),
     }
-    ticket, created = await request.app[DATABASE].write(repository.store_ticket, data)
+    ticket, created = await integrations.store_ticket(request.app, data)
     return answer({"ticket_id": ticket["ticket_id"], "status": ticket["status"]}, status=201 if created else 200)
 
 

@@ -35,7 +35,6 @@ Base = declarative_base(metadata=metadata)
 BOT, WAITING, CLAIMED, RESOLVED = "bot", "waiting", "claimed", "resolved"
 AGENT_MODE = (WAITING, CLAIMED)
 QUEUES = ("tier1", "tier2")
-PRIORITIES = ("P1", "P2", "P3", "P4")
 
 
 def utcnow() -> datetime:
@@ -66,6 +65,8 @@ class Agent(Base):
     name = Column(String(200), nullable=False)
     password_hash = Column(String(255), nullable=False)
     tiers = Column(JSON, nullable=False, default=list)
+    # Extra rights beside the tiers: `supervisor` (see fixtures/demo.yml). None means none.
+    roles = Column(JSON)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
@@ -148,3 +149,44 @@ class AgentAction(Base):
     conversation_id = Column(String(128), index=True)
     detail = Column(JSON)
     at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+# Outbox delivery states: `pending` (due at next_attempt_at, or leased by an instance until then),
+# `delivered`, `failed` (given up: undeliverable until a supervisor replays it).
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+DELIVERY_STATES = (PENDING, DELIVERED, FAILED)
+
+
+class Delivery(Base):
+    """One webhook POST or one email to send, written in the transaction of what caused it.
+
+    The outbox (handoff/outbox.py) claims due rows, sends them off the chat's path and
+    retries with backoff, so a delivery survives a restart and a receiver that is down.
+    """
+
+    __tablename__ = "handoff_outbox"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    channel = Column(String(16), nullable=False)  # webhook | email
+    event = Column(String(64), nullable=False)  # conversation.escalated, ..., transcript_email
+    # The event's id as the receiver sees it; the same on every retry and replay.
+    event_id = Column(String(64), nullable=False, unique=True)
+    # Deliveries with the same key (one conversation, one ticket) go out in order of id.
+    ordering_key = Column(String(160), nullable=False)
+    payload = Column(JSON, nullable=False)
+    status = Column(String(16), nullable=False, default=PENDING)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    locked_by = Column(String(80))  # the instance holding the lease until next_attempt_at
+    last_status = Column(Integer)  # HTTP status or SMTP reply code of the last attempt
+    last_error = Column(Text)
+    last_attempt_at = Column(UTCDateTime)
+    delivered_at = Column(UTCDateTime)
+    # A supervisor's replay starts the retry schedule (and its give-up clock) anew.
+    replayed_at = Column(UTCDateTime)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_handoff_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_handoff_outbox_ordering_key", "ordering_key", "id"),
+    )

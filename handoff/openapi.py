@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.levels import PRIORITY_LEVELS
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -38,6 +40,8 @@ def _op(summary: str, ok: dict[str, Any], *errors: int, body: dict[str, Any] | N
 ID_PARAM = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
              "description": "the conversation id (Rasa sender id)"}]
 CONV = {"$ref": "#/components/schemas/Conversation"}
+DELIVERY = {"$ref": "#/components/schemas/Delivery"}
+DELIVERY_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 
 
 def openapi_document(demo: bool = True) -> dict[str, Any]:
@@ -74,6 +78,19 @@ def openapi_document(demo: bool = True) -> dict[str, Any]:
         "/api/tickets": {"get": _op("Web tickets, newest first", {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}},
                                     400, 401, tags=["agents"])},
         "/api/tickets/{ticket_id}": {"get": _op("One web ticket", {"$ref": "#/components/schemas/Ticket"}, 401, 404, tags=["agents"])},
+        # Supervisors only (docs/webhooks.md): the integrations' outbox.
+        "/api/deliveries": {"get": {**_op(
+            "Webhook and email deliveries, newest first (supervisors only); default: failed and retrying",
+            {"type": "array", "items": DELIVERY}, 400, 401, 403, tags=["supervisors"]),
+            "parameters": [
+                {"name": "status", "in": "query", "schema": {"type": "string", "default": "failed,retrying"},
+                 "description": "comma list of pending, delivered, failed, retrying"},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 100, "maximum": 500}}]}},
+        "/api/deliveries/{id}": {"parameters": DELIVERY_ID, "get": _op(
+            "One delivery with its payload (supervisors only)", DELIVERY, 400, 401, 403, 404, tags=["supervisors"])},
+        "/api/deliveries/{id}/replay": {"parameters": DELIVERY_ID, "post": _op(
+            "Send a failed or retrying delivery again now, with the same event id (supervisors only)",
+            DELIVERY, 400, 401, 403, 404, 409, tags=["supervisors"])},
         "/internal/intake": {"post": _op(
             "Queue an escalated conversation (idempotent by conversation_id); see docs/internal-api.md",
             {"$ref": "#/components/schemas/IntakeAnswer"}, 400, 401, 413, auth="service", tags=["internal"],
@@ -120,7 +137,18 @@ def openapi_document(demo: bool = True) -> dict[str, Any]:
                 "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
                     "code": {"type": "string"}, "message": {"type": "string"}}}}},
                 "Agent": {"type": "object", "properties": {"username": {"type": "string"}, "name": {"type": "string"},
-                                                           "tiers": {"type": "array", "items": {"enum": ["tier1", "tier2"]}}}},
+                                                           "tiers": {"type": "array", "items": {"enum": ["tier1", "tier2"]}},
+                                                           "roles": {"type": "array", "items": {"enum": ["supervisor"]}}}},
+                "Delivery": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "channel": {"enum": ["webhook", "email"]},
+                    "event": {"type": "string"}, "event_id": {"type": "string"},
+                    "about": {"type": "string", "description": "conversation:<id> or ticket:<id>"},
+                    "status": {"enum": ["pending", "delivered", "failed"]}, "retrying": {"type": "boolean"},
+                    "attempts": {"type": "integer"}, "next_attempt_at": {"type": "string", "nullable": True},
+                    "last_status": {"type": "integer", "nullable": True}, "last_error": {"type": "string", "nullable": True},
+                    "last_attempt_at": {"type": "string", "nullable": True}, "delivered_at": {"type": "string", "nullable": True},
+                    "replayed_at": {"type": "string", "nullable": True}, "created_at": {"type": "string"},
+                    "payload": {"type": "object", "description": "only in GET /api/deliveries/{id}"}}},
                 "TranscriptEntry": {"type": "object", "properties": {
                     "from": {"enum": ["user", "bot", "agent", "system"]}, "text": {"type": "string"},
                     "at": {"type": "string", "format": "date-time"}}},
@@ -137,7 +165,7 @@ def openapi_document(demo: bool = True) -> dict[str, Any]:
                 "Intake": {"type": "object", "required": ["conversation_id", "queue"], "properties": {
                     "conversation_id": {"type": "string"}, "user_id": {"type": "string", "nullable": True},
                     "language": {"enum": ["de", "en"]}, "queue": {"enum": ["tier1", "tier2"]},
-                    "priority": {"enum": ["P1", "P2", "P3", "P4"]}, "prioritized": {"type": "boolean"},
+                    "priority": {"enum": list(PRIORITY_LEVELS)}, "prioritized": {"type": "boolean"},
                     "summary": {"type": "string"}, "account": {"type": "object"},
                     "transcript": {"type": "array", "items": {"$ref": "#/components/schemas/TranscriptEntry"}}}},
                 "IntakeAnswer": {"type": "object", "properties": {

@@ -1,5 +1,6 @@
-"""Pages and service endpoints: the widget page, the agent console, static files, health,
-the OpenAPI description, and the DEMO-ONLY endpoints (absent in production)."""
+"""Pages and service endpoints: the widget page, the agent console, static files (the entry
+scripts assembled by `handoff.assets`), health, the OpenAPI description, and the DEMO-ONLY
+endpoints (absent in production)."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -11,6 +12,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.identity import mint_token
+from handoff.assets import Scripts, page_facts
 from handoff.errors import BadRequest, NotFound
 from handoff.httputil import answer, json_body
 from handoff.openapi import openapi_document
@@ -26,6 +28,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+SCRIPTS = web.AppKey("scripts", Scripts)
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -51,8 +54,16 @@ async def agent_console(request: web.Request) -> web.FileResponse:
     return _static_file(request, "agent.html")
 
 
-async def static(request: web.Request) -> web.FileResponse:
-    return _static_file(request, request.match_info["path"])
+async def static(request: web.Request) -> web.StreamResponse:
+    relative = request.match_info["path"]
+    scripts = request.app[SCRIPTS]
+    if not scripts.is_entry(relative):
+        return _static_file(request, relative)
+    script = scripts.get(relative)
+    headers = {"ETag": script.etag, "Cache-Control": "no-cache"}
+    if request.headers.get("If-None-Match") == script.etag:
+        return web.Response(status=304, headers=headers)
+    return web.Response(text=script.text, content_type="application/javascript", charset="utf-8", headers=headers)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -108,6 +119,8 @@ async def demo_token(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    config = app[CONFIG]
+    app[SCRIPTS] = Scripts(config.static_dir, page_facts(config))
     app.router.add_get("/", index)
     app.router.add_get("/agent", agent_console)
     app.router.add_get("/static/{path:.+}", static)

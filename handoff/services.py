@@ -16,11 +16,10 @@ logger = logging.getLogger(__name__)
 
 async def announce_escalation(app: web.Application, conversation_id: str) -> None:
     """Tell the agents who can take it that a conversation is waiting."""
-    detail = await app[DATABASE].read(repository.get_conversation, conversation_id)
+    detail = await app[DATABASE].read(repository.conversation_state, conversation_id)
     if detail["status"] != "waiting":
         return
-    detail["estimated_wait_minutes"] = detail.get("position", 1) * app[CONFIG].average_handling_minutes
-    detail.pop("transcript", None)
+    detail["estimated_wait_minutes"] = detail["position"] * app[CONFIG].average_handling_minutes
     await app[HUB].to_agents({"type": "escalation", "conversation": detail}, queue=detail["queue"])
 
 

@@ -15,13 +15,14 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from bot.identity import verify_token
-from handoff import repository, services
+from bot.levels import PRIORITY_LEVELS
+from handoff import integrations, repository, services
 from handoff.errors import HandoffError
 from handoff.models import AGENT_MODE
 from handoff.ratelimit import TokenBucket
 from handoff.rasa import RasaUnavailable
 from handoff.repository import Escalation
-from handoff.state import CONFIG, DATABASE, HUB, RASA, SENDER_LIMITS, SLA_TABLE, conversation_lock
+from handoff.state import CONFIG, DATABASE, HUB, RASA, SENDER_LIMITS, conversation_lock
 from handoff.texts import language_of, system_text
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,9 @@ class ChatConnection:
             await self.message(frame)
         elif kind == "ping":
             await self.socket.send_json({"type": "pong"})
+        elif kind == "transcript_email":
+            await self.socket.send_json(await integrations.email_transcript(
+                self.app, self.conversation_id, self.user_id, self.locale))
         else:
             raise FrameError("unknown_type", f"unknown frame type '{kind[:40]}'")
 
@@ -193,7 +197,7 @@ class ChatConnection:
         if state["status"] in AGENT_MODE:
             return state.get("position", 0) * average
         queue = marker.get("queue") if marker.get("queue") in ("tier1", "tier2") else "tier1"
-        priority = marker.get("priority") if marker.get("priority") in repository.PRIORITY_RANK else None
+        priority = marker.get("priority") if marker.get("priority") in PRIORITY_LEVELS else None
         escalation = Escalation(
             conversation_id=self.conversation_id,
             queue=queue,
@@ -201,9 +205,7 @@ class ChatConnection:
             prioritized=bool(marker.get("prioritized")),
             user_id=self.user_id,
         )
-        answer, newly = await self.app[DATABASE].write(
-            repository.escalate, escalation, self.app[SLA_TABLE], average
-        )
+        answer, newly = await integrations.escalate(self.app, escalation)
         if newly:
             await services.announce_escalation(self.app, self.conversation_id)
         return answer["estimated_wait_minutes"]

@@ -24,12 +24,13 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
+from bot.levels import PRIORITY_LEVELS
 from bot.settings import ROOT
 
 SIGNALS_FILE = ROOT / "tests" / "signals" / "heldout.yml"
 TRIAGE_FILE = ROOT / "tests" / "triage" / "heldout.yml"
 SCORES_FILE = ROOT / "tests" / "exam" / "blind" / "SCORES.yml"
-LEVELS = ("P1", "P2", "P3", "P4")
+LEVELS = PRIORITY_LEVELS
 PERSON_INTENT = "request_human"
 PROBLEM_INTENT = "report_problem"
 # Intents whose held-out examples may or may not describe the problem again (as in training).

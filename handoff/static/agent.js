@@ -3,17 +3,22 @@
  *
  * Speaks the agent API of CONTRACT.md. Pushed frames are treated as hints: the console refetches
  * `GET /api/queue` and the open conversations, so it stays right whatever a frame carries.
- * Every text from users, the bot or agents is rendered with textContent (see appendRichText).
+ * Every text from users, the bot or agents is rendered by lib/richtext.js (text nodes only), the
+ * renderer the widget uses. Limits and names come from the service (`facts`, handoff/assets.py).
  */
 (function () {
   'use strict';
+
+  var richText = require('./lib/richtext');
+  var textLimit = require('./lib/text');
+  var facts = require('./facts');
 
   var SESSION_KEY = 'agent-console:v1';
   var SOUND_KEY = 'agent-console:sound';
   var LANG_KEY = 'agent-console:lang';
   var BACKOFF_BASE_MS = 500;
   var BACKOFF_MAX_MS = 30000;
-  var SLA_WARN_MS = 15 * 60 * 1000;
+  var SLA_WARN_MS = facts.sla_warning_minutes * 60 * 1000;
 
   var STRINGS = {
     de: {
@@ -29,14 +34,16 @@
       slaNone: 'ohne SLA', minutes: 'Min.',
       claim: 'Übernehmen', transfer: 'An Tier 2', resolve: 'Lösen', release: 'Zurück an Bolt',
       reply: 'Antwort an den Kunden', replyPlaceholder: 'Antwort schreiben … (Enter sendet, Umschalt+Enter neue Zeile)',
-      send: 'Senden', closeTab: 'Tab schließen',
+      send: 'Senden', closeTab: 'Tab schließen', transcript: 'Gesprächsverlauf',
       statusWaiting: 'Wartet', statusMine: 'In Bearbeitung (Sie)', statusOther: 'Von anderem Agenten übernommen',
-      statusResolved: 'Gelöst', statusReleased: 'Zurück an Bolt', statusTransferred: 'An Tier 2 übergeben', statusClosed: 'Beendet',
+      statusResolved: 'Gelöst', statusReleased: 'Zurück an Bolt', statusTransferred: 'An Tier 2 übergeben',
       claimFirst: 'Übernehmen Sie das Gespräch, um zu antworten.',
       claimed: 'Gespräch übernommen.', claimConflict: 'Ein anderer Agent hat dieses Gespräch bereits übernommen.',
       transferred: 'An Tier 2 übergeben.', resolved: 'Als gelöst markiert.', released: 'Zurück an Bolt übergeben.',
       actionFailed: 'Aktion fehlgeschlagen', notFound: 'Gespräch nicht gefunden.',
-      newEscalation: 'Neue Eskalation', newEscalations: 'Neue Eskalationen',
+      newEscalation: 'Neue Eskalation', newEscalations: 'Neue Eskalationen', newBadge: 'Neu',
+      newCount: function (n) { return n + ' neu'; }, tooLong: 'Die Antwort ist zu lang. Bitte kürzen oder teilen Sie sie.',
+      conversations: 'Gespräche', openConversations: 'Offene Gespräche',
       account: 'Konto', accountType: 'Kontotyp', plan: 'Support-Plan', user: 'Benutzer:in', email: 'E-Mail', role: 'Rolle',
       licensed: 'Lizenz', yes: 'ja', no: 'nein', licensedYes: 'lizenziert', licensedNo: 'nicht lizenziert',
       entitlements: 'Berechtigungen', summary: 'Anliegen', tam: 'Technische:r Kundenbetreuer:in', queueName: 'Queue',
@@ -58,14 +65,16 @@
       slaNone: 'no SLA', minutes: 'min',
       claim: 'Claim', transfer: 'To Tier 2', resolve: 'Resolve', release: 'Hand back to Bolt',
       reply: 'Reply to the customer', replyPlaceholder: 'Write a reply … (Enter sends, Shift+Enter new line)',
-      send: 'Send', closeTab: 'Close tab',
+      send: 'Send', closeTab: 'Close tab', transcript: 'Transcript',
       statusWaiting: 'Waiting', statusMine: 'Yours', statusOther: 'Claimed by another agent',
-      statusResolved: 'Resolved', statusReleased: 'Handed back to Bolt', statusTransferred: 'Transferred to Tier 2', statusClosed: 'Closed',
+      statusResolved: 'Resolved', statusReleased: 'Handed back to Bolt', statusTransferred: 'Transferred to Tier 2',
       claimFirst: 'Claim the conversation to reply.',
       claimed: 'Conversation claimed.', claimConflict: 'Another agent has already claimed this conversation.',
       transferred: 'Transferred to Tier 2.', resolved: 'Marked as resolved.', released: 'Handed back to Bolt.',
       actionFailed: 'Action failed', notFound: 'Conversation not found.',
-      newEscalation: 'New escalation', newEscalations: 'New escalations',
+      newEscalation: 'New escalation', newEscalations: 'New escalations', newBadge: 'New',
+      newCount: function (n) { return n + ' new'; }, tooLong: 'That reply is too long. Please shorten or split it.',
+      conversations: 'Conversations', openConversations: 'Open conversations',
       account: 'Account', accountType: 'Account type', plan: 'Support plan', user: 'User', email: 'Email', role: 'Role',
       licensed: 'Licence', yes: 'yes', no: 'no', licensedYes: 'licensed', licensedNo: 'unlicensed',
       entitlements: 'Entitlements', summary: 'Issue', tam: 'Technical account manager', queueName: 'Queue',
@@ -75,10 +84,8 @@
       anonymous: 'Unknown', roles: { owner: 'Owner', admin: 'Admin', member: 'Member' }
     }
   };
-  var PLANS = { standard: 'Standard', premier: 'Premier', premier_plus: 'Premier+' };
-  var TYPES = { basic: 'Basic', pro: 'Pro', business: 'Business', education: 'Education', enterprise: 'Enterprise', api: 'API' };
-  var WAITING = ['waiting', 'queued', 'pending', 'open'];
-  var CLOSED = { resolved: 'statusResolved', released: 'statusReleased', bot: 'statusReleased', closed: 'statusClosed' };
+  // A conversation's `status` as the service sends it: bot, waiting, claimed or resolved.
+  var CLOSED = { resolved: 'statusResolved', bot: 'statusReleased' };
 
   function pickLang() {
     var q = new URLSearchParams(location.search).get('lang');
@@ -91,10 +98,23 @@
   var lang = pickLang();
   function t(key) { return STRINGS[lang][key]; }
 
+  /** The served name of `id` in the facts list `kind` (plans, account_types, queues). */
+  function factName(kind, id) {
+    if (id == null || id === '') return null;
+    var item = facts[kind].filter(function (f) { return f.id === id; })[0];
+    if (!item) return String(id);
+    return typeof item.name === 'string' ? item.name : item.name[lang];
+  }
+  function priorityFact(level) {
+    return facts.priorities.filter(function (p) { return p.level === level; })[0] || null;
+  }
+
   var session = loadSession();
   var state = {
     ws: null, connected: false, attempt: 0, reconnectTimer: null,
-    queue: [], seenIds: null, unseenEscalations: {},
+    // Escalations stay "new" until the agent opens them, across reloads (kept in the session);
+    // `known` is what the queue held last time, so a reload can tell what arrived meanwhile.
+    queue: [], known: session.known ? setOf(session.known) : null, unseenEscalations: setOf(session.unseen || []),
     tabs: {}, order: [], active: null,
     queueRefresh: null, convRefresh: {},
     audio: null, soundOn: localStorage.getItem(SOUND_KEY) !== 'off',
@@ -109,7 +129,14 @@
   function saveSession() {
     session.openTabs = state.order.slice();
     session.active = state.active;
+    session.unseen = Object.keys(state.unseenEscalations);
+    session.known = state.known ? Object.keys(state.known) : null;
     sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  }
+  function setOf(ids) {
+    var set = {};
+    ids.forEach(function (id) { set[id] = true; });
+    return set;
   }
 
   /* ---------- DOM helpers ---------- */
@@ -123,31 +150,6 @@
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
-  var LINK_RE = /(https?:\/\/[^\s<>"']+|mailto:[^\s<>"']+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
-  var TRAILING_PUNCTUATION = /[.,;:!?)\]}'"»]+$/;
-  /** Same rule as the widget: text nodes only; links only for http, https and mailto. */
-  function appendRichText(parent, text) {
-    var str = String(text == null ? '' : text);
-    var last = 0;
-    str.replace(LINK_RE, function (match, _g, offset) {
-      var trimmed = match.replace(TRAILING_PUNCTUATION, '');
-      var href = /^(https?:|mailto:)/i.test(trimmed) ? trimmed : 'mailto:' + trimmed;
-      var url;
-      try { url = new URL(href); } catch (e) { return match; }
-      if (['http:', 'https:', 'mailto:'].indexOf(url.protocol) === -1) return match;
-      if (offset > last) parent.appendChild(document.createTextNode(str.slice(last, offset)));
-      var a = document.createElement('a');
-      a.href = url.href;
-      a.textContent = trimmed;
-      a.target = '_blank';
-      a.rel = 'noopener noreferrer';
-      parent.appendChild(a);
-      last = offset + trimmed.length;
-      return match;
-    });
-    if (last < str.length) parent.appendChild(document.createTextNode(str.slice(last)));
-  }
-
   function toast(message, kind) {
     var node = el('div', 'toast toast--' + (kind || 'info'), message);
     $('toasts').appendChild(node);
@@ -159,8 +161,8 @@
     document.documentElement.lang = lang;
     var nodes = document.querySelectorAll('[data-i18n]');
     for (var i = 0; i < nodes.length; i++) nodes[i].textContent = t(nodes[i].getAttribute('data-i18n'));
-    document.querySelector('.work-pane').setAttribute('aria-label', lang === 'en' ? 'Conversations' : 'Gespräche');
-    $('tabs').setAttribute('aria-label', lang === 'en' ? 'Open conversations' : 'Offene Gespräche');
+    document.querySelector('.work-pane').setAttribute('aria-label', t('conversations'));
+    $('tabs').setAttribute('aria-label', t('openConversations'));
     renderSoundToggle();
     renderConnection();
     updateTitle();
@@ -186,11 +188,10 @@
     return (h ? h + ':' + two(m) : m) + ':' + two(sec);
   }
   function slaDue(entry) {
-    var sla = entry.sla || {};
-    return parseTime(sla.first_response_due || entry.first_response_due || entry.sla_due || entry.sla_deadline);
+    return parseTime((entry.sla || {}).first_response_due);
   }
   function waitingSince(entry) {
-    return parseTime(entry.waiting_since || entry.queued_at || entry.enqueued_at || entry.created_at || entry.escalated_at);
+    return parseTime(entry.escalated_at || entry.created_at);
   }
 
   /* ---------- sign-in ---------- */
@@ -236,7 +237,7 @@
     clearTimeout(state.reconnectTimer);
     state.reconnectTimer = null;
     state.connected = false;
-    state.queue = []; state.seenIds = null; state.unseenEscalations = {};
+    state.queue = []; state.known = null; state.unseenEscalations = {};
     state.order.slice().forEach(function (id) { closeTab(id, true); });
     $('app').hidden = true;
     $('login-view').hidden = false;
@@ -251,8 +252,9 @@
     $('agent-name').textContent = session.name || session.username || '';
     connect();
     refreshQueue();
+    var active = session.active; // opening the tabs saves the session again
     (session.openTabs || []).forEach(function (id) { openTab(id, false); });
-    if (session.active && state.tabs[session.active]) activate(session.active);
+    if (active && state.tabs[active]) activate(active);
   }
 
   /* ---------- sound + title ---------- */
@@ -296,6 +298,7 @@
 
   function notifyEscalations(ids) {
     ids.forEach(function (id) { state.unseenEscalations[id] = true; });
+    saveSession();
     state.notifications += ids.length;
     document.body.setAttribute('data-notifications', String(state.notifications));
     updateTitle();
@@ -306,7 +309,10 @@
   }
 
   function markSeen(id) {
-    if (state.unseenEscalations[id]) { delete state.unseenEscalations[id]; updateTitle(); }
+    if (!state.unseenEscalations[id]) return;
+    delete state.unseenEscalations[id];
+    updateTitle();
+    saveSession();
   }
 
   /* ---------- websocket ---------- */
@@ -375,7 +381,7 @@
     if (Array.isArray(frame.queue)) { setQueue(frame.queue); }
     var id = conversationIdOf(frame);
     if (id && state.tabs[id]) {
-      if (state.active !== id && frame.from === 'user') state.tabs[id].tab.classList.add('tab--unread');
+      if (state.active !== id && frame.type === 'user_message') state.tabs[id].tabBtn.classList.add('tab--unread');
       scheduleConversationRefresh(id);
     }
     scheduleQueueRefresh();
@@ -391,31 +397,31 @@
   function refreshQueue() {
     if (!session.token) return Promise.resolve();
     return api('GET', '/api/queue').then(function (body) {
-      setQueue(Array.isArray(body) ? body : (body.queue || body.items || body.conversations || []));
+      setQueue(Array.isArray(body) ? body : []);
     }).catch(function () { /* the next push or reconnect refreshes again */ });
   }
 
-  function entryId(e) { return e.id || e.conversation_id; }
-
-  function setQueue(list) {
-    var entries = list.map(function (e) { var copy = Object.assign({}, e); copy.id = entryId(e); return copy; });
+  function setQueue(entries) {
     var ids = entries.map(function (e) { return e.id; });
-    var fresh = [];
-    if (state.seenIds) ids.forEach(function (id) { if (!state.seenIds[id]) fresh.push(id); });
-    state.seenIds = state.seenIds || {};
-    ids.forEach(function (id) { state.seenIds[id] = true; });
-    Object.keys(state.unseenEscalations).forEach(function (id) { if (ids.indexOf(id) === -1) delete state.unseenEscalations[id]; });
+    // The first queue of a new sign-in is not news; after that, whatever was not there before is.
+    var fresh = state.known ? ids.filter(function (id) { return !state.known[id]; }) : [];
+    state.known = setOf(ids);
+    // What left the queue (claimed, handed back) is no longer waiting for anyone's attention.
+    Object.keys(state.unseenEscalations).forEach(function (id) { if (!state.known[id]) delete state.unseenEscalations[id]; });
     state.queue = entries;
-    renderQueue();
     if (fresh.length) notifyEscalations(fresh);
-    else updateTitle();
+    else { updateTitle(); saveSession(); }
+    renderQueue();
   }
 
   function accountOf(entry) { return entry.account || {}; }
 
+  /** The P-level badge; its tooltip says what the level means (the service's priorities). */
   function priorityBadge(priority) {
     var p = String(priority || '–').toUpperCase();
     var badge = el('span', 'prio prio-' + p.toLowerCase(), p);
+    var fact = priorityFact(p);
+    if (fact) badge.title = fact.summary[lang];
     return badge;
   }
 
@@ -423,21 +429,27 @@
     var list = $('queue');
     clear(list);
     $('queue-count').textContent = String(state.queue.length);
+    var unseen = state.queue.filter(function (e) { return state.unseenEscalations[e.id]; }).length;
+    $('queue-new').textContent = unseen ? t('newCount')(unseen) : '';
+    $('queue-new').hidden = !unseen;
     $('queue-empty').hidden = state.queue.length > 0;
     state.queue.forEach(function (entry) {
       var account = accountOf(entry);
       var li = el('li', 'q-item');
       li.setAttribute('data-conversation-id', entry.id);
-      if (state.unseenEscalations[entry.id]) li.classList.add('q-item--new');
+      var isNew = !!state.unseenEscalations[entry.id];
+      li.classList.toggle('q-item--new', isNew);
       if (state.active === entry.id) li.classList.add('q-item--active');
       var btn = el('button', 'q-open');
       btn.type = 'button';
       btn.addEventListener('click', function () { markSeen(entry.id); openTab(entry.id, true); });
 
       var top = el('div', 'q-top');
+      // "New" in words as well as in colour, until the agent opens the conversation.
+      if (isNew) top.appendChild(el('span', 'badge badge-new', t('newBadge')));
       top.appendChild(priorityBadge(entry.priority));
       if (entry.prioritized) top.appendChild(el('span', 'badge badge-prioritized', '★ ' + t('prioritized')));
-      if (entry.queue) top.appendChild(el('span', 'badge badge-queue', String(entry.queue).replace('tier', 'Tier ')));
+      if (entry.queue) top.appendChild(el('span', 'badge badge-queue', factName('queues', entry.queue)));
       btn.appendChild(top);
 
       var nameRow = el('div', 'q-name-row');
@@ -448,11 +460,10 @@
       btn.appendChild(nameRow);
       var sub = el('div', 'q-account');
       sub.appendChild(el('span', 'q-account-name', account.name || ''));
-      if (account.plan) sub.appendChild(el('span', 'chip', PLANS[account.plan] || account.plan));
-      if (account.type) sub.appendChild(el('span', 'chip chip-muted', TYPES[account.type] || account.type));
+      if (account.plan) sub.appendChild(el('span', 'chip', factName('plans', account.plan)));
+      if (account.type) sub.appendChild(el('span', 'chip chip-muted', factName('account_types', account.type)));
       btn.appendChild(sub);
-      var summary = entry.summary || entry.last_message || '';
-      if (summary) btn.appendChild(el('p', 'q-summary', summary));
+      if (entry.summary) btn.appendChild(el('p', 'q-summary', entry.summary));
       li.appendChild(btn);
       list.appendChild(li);
     });
@@ -488,30 +499,32 @@
 
   function openTab(id, focus) {
     if (!state.tabs[id]) {
-      var tab = el('div', 'tab');
-      var tabBtn = el('button', 'tab-btn');
+      // The tab list holds tabs only (ARIA): the "×" is part of the tab for the pointer, Delete
+      // closes the focused tab, and the conversation's own actions have a "Close tab" button.
+      var tabBtn = el('button', 'tab');
       tabBtn.type = 'button';
       tabBtn.id = 'tab-' + id;
       tabBtn.setAttribute('role', 'tab');
       tabBtn.setAttribute('aria-controls', 'pane-' + id);
       tabBtn.setAttribute('aria-selected', 'false');
+      tabBtn.setAttribute('aria-keyshortcuts', 'Delete');
       var tabPrio = el('span', 'tab-prio');
       var tabLabel = el('span', 'tab-label', id.slice(0, 8));
+      var x = el('span', 'tab-close', '×');
+      x.setAttribute('aria-hidden', 'true');
+      x.title = t('closeTab');
       tabBtn.appendChild(tabPrio);
       tabBtn.appendChild(tabLabel);
-      tabBtn.addEventListener('click', function () { activate(id); });
-      tabBtn.addEventListener('keydown', onTabKey);
-      var x = el('button', 'tab-close', '×');
-      x.type = 'button';
-      x.setAttribute('aria-label', t('closeTab'));
-      x.addEventListener('click', function () { closeTab(id); });
-      tab.appendChild(tabBtn);
-      tab.appendChild(x);
-      $('tabs').appendChild(tab);
+      tabBtn.appendChild(x);
+      tabBtn.addEventListener('click', function (e) {
+        if (e.target === x) closeTab(id); else activate(id);
+      });
+      tabBtn.addEventListener('keydown', function (e) { onTabKey(e, id); });
+      $('tabs').appendChild(tabBtn);
 
       var pane = buildPane(id);
       $('panes').appendChild(pane.root);
-      state.tabs[id] = { tab: tab, tabBtn: tabBtn, tabPrio: tabPrio, tabLabel: tabLabel, pane: pane, data: null };
+      state.tabs[id] = { tabBtn: tabBtn, tabPrio: tabPrio, tabLabel: tabLabel, pane: pane, data: null };
       state.order.push(id);
       refreshConversation(id);
     }
@@ -519,10 +532,19 @@
     saveSession();
   }
 
-  function onTabKey(e) {
-    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
-    var i = state.order.indexOf(state.active);
-    var next = state.order[(i + (e.key === 'ArrowRight' ? 1 : state.order.length - 1)) % state.order.length];
+  function onTabKey(e, id) {
+    var i = state.order.indexOf(id);
+    var next = null;
+    if (e.key === 'ArrowRight') next = state.order[(i + 1) % state.order.length];
+    else if (e.key === 'ArrowLeft') next = state.order[(i + state.order.length - 1) % state.order.length];
+    else if (e.key === 'Home') next = state.order[0];
+    else if (e.key === 'End') next = state.order[state.order.length - 1];
+    else if (e.key === 'Delete') {
+      e.preventDefault();
+      closeTabAndFocus(id);
+      return;
+    } else return;
+    e.preventDefault();
     activate(next);
     state.tabs[next].tabBtn.focus();
   }
@@ -534,22 +556,22 @@
       var on = other === id;
       entry.tabBtn.setAttribute('aria-selected', String(on));
       entry.tabBtn.tabIndex = on ? 0 : -1;
-      entry.tab.classList.toggle('tab--active', on);
+      entry.tabBtn.classList.toggle('tab--active', on);
       entry.pane.root.hidden = !on;
-      if (on) entry.tab.classList.remove('tab--unread');
+      if (on) entry.tabBtn.classList.remove('tab--unread');
     });
     $('placeholder').hidden = state.order.length > 0;
     markSeen(id);
     renderQueue();
     saveSession();
     var t0 = state.tabs[id];
-    if (t0) t0.pane.transcript.scrollTop = t0.pane.transcript.scrollHeight;
+    if (t0) t0.pane.log.scrollTop = t0.pane.log.scrollHeight;
   }
 
   function closeTab(id, silent) {
     var entry = state.tabs[id];
     if (!entry) return;
-    entry.tab.parentNode.removeChild(entry.tab);
+    entry.tabBtn.parentNode.removeChild(entry.tabBtn);
     entry.pane.root.parentNode.removeChild(entry.pane.root);
     delete state.tabs[id];
     state.order.splice(state.order.indexOf(id), 1);
@@ -559,6 +581,13 @@
     }
     $('placeholder').hidden = state.order.length > 0;
     if (!silent) { saveSession(); renderQueue(); }
+  }
+
+  /** Close a tab from the keyboard or its button: focus goes to the next tab, or the queue. */
+  function closeTabAndFocus(id) {
+    closeTab(id);
+    if (state.active) state.tabs[state.active].tabBtn.focus();
+    else $('queue-title').focus();
   }
 
   /* ---------- a conversation ---------- */
@@ -579,14 +608,23 @@
     titleBox.appendChild(title);
     titleBox.appendChild(meta);
     var actions = el('div', 'conv-actions');
+    var closeBtn = el('button', 'btn btn-secondary conv-close', '×');
+    closeBtn.type = 'button';
+    closeBtn.setAttribute('aria-label', t('closeTab'));
+    closeBtn.title = t('closeTab');
+    closeBtn.addEventListener('click', function () { closeTabAndFocus(id); });
     head.appendChild(titleBox);
     head.appendChild(actions);
+    head.appendChild(closeBtn);
 
-    var transcript = el('ol', 'transcript');
-    transcript.setAttribute('role', 'log');
-    transcript.setAttribute('aria-live', 'polite');
-    transcript.setAttribute('aria-label', 'Transcript');
-    transcript.tabIndex = 0;
+    // A live log (role=log) that holds the messages as a list: <ol role=log> would lose the list.
+    var log = el('div', 'transcript');
+    log.setAttribute('role', 'log');
+    log.setAttribute('aria-live', 'polite');
+    log.setAttribute('aria-label', t('transcript'));
+    log.tabIndex = 0;
+    var transcript = el('ol', 'transcript-list');
+    log.appendChild(transcript);
 
     var form = el('form', 'reply');
     var label = el('label', 'sr-only', t('reply'));
@@ -594,7 +632,8 @@
     var input = el('textarea', 'reply-input');
     input.id = 'reply-' + id;
     input.rows = 2;
-    input.maxLength = 4000;
+    // A cap that never refuses a text that fits: every UTF-16 unit takes at least one byte.
+    input.maxLength = facts.max_text_bytes;
     input.placeholder = t('replyPlaceholder');
     var send = el('button', 'btn btn-primary', t('send'));
     send.type = 'submit';
@@ -608,14 +647,14 @@
     form.addEventListener('submit', function (e) { e.preventDefault(); sendReply(id); });
 
     main.appendChild(head);
-    main.appendChild(transcript);
+    main.appendChild(log);
     main.appendChild(hint);
     main.appendChild(form);
 
     var card = el('aside', 'account-card');
     root.appendChild(main);
     root.appendChild(card);
-    return { root: root, title: title, meta: meta, actions: actions, transcript: transcript, form: form,
+    return { root: root, title: title, meta: meta, actions: actions, log: log, transcript: transcript, form: form,
       input: input, send: send, hint: hint, card: card };
   }
 
@@ -633,10 +672,7 @@
   }
 
   function isMine(data) {
-    var claimedBy = data.agent || data.assigned_to || data.claimed_by || data.agent_username;
-    if (claimedBy && typeof claimedBy === 'object') claimedBy = claimedBy.username || claimedBy.name;
-    if (claimedBy) return claimedBy === session.username || claimedBy === session.name;
-    return (session.claimed || []).indexOf(data.id) !== -1;
+    return !!data.agent && data.agent === session.username;
   }
 
   function canHandle(queue) {
@@ -644,10 +680,9 @@
   }
 
   function phaseOf(data) {
-    var status = String(data.status || '').toLowerCase();
-    if (WAITING.indexOf(status) !== -1) return canHandle(data.queue) ? 'waiting' : 'elsewhere';
-    if (CLOSED[status]) return 'closed';
-    return isMine(data) ? 'mine' : 'other';
+    if (data.status === 'waiting') return canHandle(data.queue) ? 'waiting' : 'elsewhere';
+    if (data.status === 'claimed') return isMine(data) ? 'mine' : 'other';
+    return 'closed';
   }
 
   function renderConversation(id, data) {
@@ -657,7 +692,6 @@
     entry.data = data;
     var account = accountOf(data);
     var phase = phaseOf(data);
-    var status = String(data.status || '').toLowerCase();
 
     var who = account.user_name || account.name || t('anonymous');
     entry.tabLabel.textContent = who;
@@ -669,9 +703,9 @@
     if (account.name && account.user_name) pane.meta.appendChild(el('span', 'conv-account', account.name));
     pane.meta.appendChild(priorityBadge(data.priority));
     if (data.prioritized) pane.meta.appendChild(el('span', 'badge badge-prioritized', '★ ' + t('prioritized')));
-    if (data.queue) pane.meta.appendChild(el('span', 'badge badge-queue', String(data.queue).replace('tier', 'Tier ')));
-    var statusKey = { waiting: 'statusWaiting', mine: 'statusMine', other: 'statusOther', elsewhere: 'statusTransferred' }[phase] || CLOSED[status] || 'statusClosed';
-    pane.meta.appendChild(el('span', 'status status-' + phase, t(statusKey)));
+    if (data.queue) pane.meta.appendChild(el('span', 'badge badge-queue', factName('queues', data.queue)));
+    var statusKey = { waiting: 'statusWaiting', mine: 'statusMine', other: 'statusOther', elsewhere: 'statusTransferred' }[phase] || CLOSED[data.status];
+    pane.meta.appendChild(el('span', 'status status-' + phase, statusKey ? t(statusKey) : String(data.status)));
     if (phase === 'waiting') {
       var sla = el('span', 'q-sla');
       sla.setAttribute('data-sla-for', id);
@@ -700,14 +734,14 @@
     pane.hint.hidden = canReply || phase !== 'waiting';
     pane.form.hidden = phase === 'closed' || phase === 'elsewhere';
 
-    renderTranscript(pane.transcript, data.transcript || [], account.user_name);
+    renderTranscript(pane.log, pane.transcript, data.transcript || [], account.user_name);
     renderAccountCard(pane.card, data);
     tickClocks();
   }
 
-  function renderTranscript(list, messages, userName) {
+  function renderTranscript(log, list, messages, userName) {
     // Follow new messages unless the agent scrolled up to read.
-    var atBottom = !list.firstChild || list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    var atBottom = !list.firstChild || log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     clear(list);
     messages.forEach(function (m) {
       if (m.text == null || String(m.text).trim() === '') return; // e.g. a bare handoff marker
@@ -723,18 +757,18 @@
         li.appendChild(meta);
       }
       var bubble = el('p', 'msg-text');
-      appendRichText(bubble, m.text);
+      richText.appendRichText(bubble, m.text);
       li.appendChild(bubble);
       list.appendChild(li);
     });
-    if (atBottom) list.scrollTop = list.scrollHeight;
+    if (atBottom) log.scrollTop = log.scrollHeight;
   }
 
   function row(dl, label, value) {
     if (value == null || value === '') return;
     dl.appendChild(el('dt', null, label));
     var dd = el('dd');
-    if (value instanceof Node) dd.appendChild(value); else appendRichText(dd, String(value));
+    if (value instanceof Node) dd.appendChild(value); else richText.appendRichText(dd, String(value));
     dl.appendChild(dd);
   }
 
@@ -744,13 +778,13 @@
     card.appendChild(el('h3', 'card-title', t('account')));
     var dl = el('dl', 'card-dl');
     row(dl, t('account'), a.name || t('anonymous'));
-    row(dl, t('accountType'), a.type ? (TYPES[a.type] || a.type) : null);
-    row(dl, t('plan'), a.plan ? (PLANS[a.plan] || a.plan) : null);
+    row(dl, t('accountType'), factName('account_types', a.type));
+    row(dl, t('plan'), factName('plans', a.plan));
     row(dl, t('user'), a.user_name);
     row(dl, t('email'), a.email);
     row(dl, t('role'), a.role ? (t('roles')[a.role] || a.role) : null);
     if (a.licensed != null) row(dl, t('licensed'), a.licensed ? t('licensedYes') : t('licensedNo'));
-    row(dl, t('queueName'), data.queue ? String(data.queue).replace('tier', 'Tier ') : null);
+    row(dl, t('queueName'), factName('queues', data.queue));
     card.appendChild(dl);
 
     var ent = a.entitlements;
@@ -777,19 +811,12 @@
     if (data.summary) {
       card.appendChild(el('h3', 'card-title', t('summary')));
       var p = el('p', 'card-summary');
-      appendRichText(p, data.summary);
+      richText.appendRichText(p, data.summary);
       card.appendChild(p);
     }
   }
 
   /* ---------- actions ---------- */
-
-  function remember(id, mine) {
-    var claimed = (session.claimed || []).filter(function (x) { return x !== id; });
-    if (mine) claimed.push(id);
-    session.claimed = claimed;
-    saveSession();
-  }
 
   function post(id, verb, body) {
     return api('POST', '/api/conversations/' + encodeURIComponent(id) + '/' + verb, body === undefined ? {} : body);
@@ -797,7 +824,6 @@
 
   function claim(id) {
     return post(id, 'claim').then(function () {
-      remember(id, true);
       toast(t('claimed'), 'ok');
       markSeen(id);
       var pane = state.tabs[id] && state.tabs[id].pane;
@@ -811,7 +837,6 @@
   function simple(verb, body, doneKey) {
     return function (id) {
       return post(id, verb, body).then(function () {
-        remember(id, false);
         toast(t(doneKey), 'ok');
       }).catch(function (err) {
         toast(t('actionFailed') + ' (' + (err.status || '–') + ')', 'error');
@@ -833,6 +858,7 @@
     var input = entry.pane.input;
     var text = input.value.trim();
     if (!text || input.disabled) return;
+    if (!textLimit.fits(text, facts.max_text_bytes)) { toast(t('tooLong'), 'error'); return; }
     input.value = '';
     var pending = el('li', 'msg msg--agent msg--pending');
     var meta = el('div', 'msg-meta');
@@ -840,10 +866,10 @@
     meta.appendChild(el('time', 'msg-time', clock()));
     pending.appendChild(meta);
     var bubble = el('p', 'msg-text');
-    appendRichText(bubble, text);
+    richText.appendRichText(bubble, text);
     pending.appendChild(bubble);
     entry.pane.transcript.appendChild(pending);
-    entry.pane.transcript.scrollTop = entry.pane.transcript.scrollHeight;
+    entry.pane.log.scrollTop = entry.pane.log.scrollHeight;
     post(id, 'messages', { text: text }).catch(function (err) {
       input.value = text;
       toast(t('actionFailed') + ' (' + (err.status || '–') + ')', 'error');

@@ -1,10 +1,13 @@
 /*
  * The demo help-center page: language toggle, article filter and the demo sign-in picker.
  * Runs before widget.js (both deferred, in document order), so <html lang> is already set when
- * the widget picks its interface language.
+ * the widget picks its interface language. Plan and account-type names come from the service's
+ * facts (served with this file, see handoff/assets.py).
  */
 (function () {
   'use strict';
+
+  var facts = require('./facts');
 
   var LANG_KEY = 'helpcenter:lang';
   var USER_KEY = 'helpcenter:demo-user';
@@ -14,8 +17,14 @@
     en: { owner: 'Owner', admin: 'Admin', member: 'Member', licensed: 'licensed', unlicensed: 'unlicensed',
       anonymous: 'Not signed in – Bolt does not know your account.', failed: 'Sign-in failed.' }
   };
-  var PLANS = { standard: 'Standard', premier: 'Premier', premier_plus: 'Premier+' };
-  var TYPES = { basic: 'Basic', pro: 'Pro', business: 'Business', education: 'Education', enterprise: 'Enterprise', api: 'API' };
+  function planName(id) {
+    var plan = facts.plans.filter(function (p) { return p.id === id; })[0];
+    return plan ? plan.name[lang] : id;
+  }
+  function typeName(id) {
+    var type = facts.account_types.filter(function (a) { return a.id === id; })[0];
+    return type ? type.name : id;
+  }
 
   function stored(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
   function store(key, value) { try { localStorage.setItem(key, value); } catch (e) { /* ignore */ } }
@@ -53,6 +62,7 @@
       history.replaceState(null, '', url);
     }
     if (window.BoltWidget) window.BoltWidget.setLocale(lang);
+    focusableScrollRegions();
   }
 
   /* ---------- article filter ---------- */
@@ -70,6 +80,18 @@
     document.getElementById('no-results').hidden = any;
   }
 
+  /* ---------- tables wider than the screen ---------- */
+
+  // A table that scrolls inside its box must be reachable by keyboard (WCAG 2.1.1); one that
+  // fits needs no extra tab stop.
+  function focusableScrollRegions() {
+    var regions = document.querySelectorAll('.table-wrap');
+    for (var i = 0; i < regions.length; i++) {
+      if (regions[i].scrollWidth > regions[i].clientWidth + 1) regions[i].tabIndex = 0;
+      else regions[i].removeAttribute('tabindex');
+    }
+  }
+
   /* ---------- demo sign-in ---------- */
 
   function describeUser() {
@@ -79,7 +101,7 @@
     var user = users.filter(function (u) { return u.id === select.value; })[0];
     var L = LABELS[lang];
     if (!user) { who.textContent = L.anonymous; return; }
-    var parts = [accountName(user), TYPES[user.type] || user.type, PLANS[user.plan] || user.plan,
+    var parts = [accountName(user), typeName(user.type), planName(user.plan),
       L[user.role] || user.role, user.licensed ? L.licensed : L.unlicensed];
     who.textContent = parts.filter(Boolean).join(' · ');
   }
@@ -151,5 +173,7 @@
     search.addEventListener('submit', function (e) { e.preventDefault(); filterArticles(input.value); });
     input.addEventListener('input', function () { filterArticles(input.value); });
     loadDemoUsers();
+    focusableScrollRegions();
+    window.addEventListener('resize', focusableScrollRegions);
   });
 })();

@@ -4,19 +4,25 @@
  *   <script src="https://<host>/static/widget.js" data-locale="de" defer></script>
  *
  * Speaks the `/ws/chat` protocol of CONTRACT.md. Every text from the user, the bot or an agent is
- * rendered with textContent; links are built as elements and only for http, https and mailto, so
- * the widget works under a CSP without 'unsafe-inline' and never turns chat text into markup.
+ * rendered by lib/richtext.js (text nodes only; links for http, https, mailto and phone numbers),
+ * so the widget works under a CSP without 'unsafe-inline' and never turns chat text into markup.
+ *
+ * The service serves this file assembled with the modules it requires and with its facts (text
+ * limit, names): still one script, see handoff/assets.py.
  */
 (function () {
   'use strict';
 
   if (window.BoltWidget && window.BoltWidget.version) return; // embedded twice: keep the first
 
+  var richText = require('./lib/richtext');
+  var textLimit = require('./lib/text');
+  var facts = require('./facts');
+
   var script = document.currentScript;
   var scriptUrl = new URL((script && script.src) || '/static/widget.js', location.href);
   var STORAGE_KEY = 'bolt-widget:v1';
   var OPEN_KEY = 'bolt-widget:open';
-  var MAX_TEXT = 4000;
   var BACKOFF_BASE_MS = 500;
   var BACKOFF_MAX_MS = 30000;
   var TYPING_TIMEOUT_MS = 25000;
@@ -54,7 +60,7 @@
       online: 'Online',
       welcome: 'Hallo! Ich bin Bolt, der virtuelle Assistent des Supports. Fragen Sie mich nach Support-Plänen, Telefonnummern oder Prioritäten.',
       privacy: 'Keine Passwörter, Hostschlüssel oder Kartendaten teilen.',
-      tooLong: 'Die Nachricht ist zu lang (höchstens 4000 Zeichen).',
+      tooLong: 'Die Nachricht ist zu lang. Bitte kürzen Sie sie oder senden Sie sie in mehreren Teilen.',
       newConversation: 'Neues Gespräch'
     },
     en: {
@@ -85,7 +91,7 @@
       online: 'Online',
       welcome: 'Hi! I am Bolt, the support team\'s virtual assistant. Ask me about support plans, phone numbers or priorities.',
       privacy: 'Never share passwords, host keys or card numbers.',
-      tooLong: 'That message is too long (4000 characters at most).',
+      tooLong: 'That message is too long. Please shorten it or send it in several parts.',
       newConversation: 'New conversation'
     }
   };
@@ -116,6 +122,7 @@
     typingTimer: null,
     identityPending: false,
     identityTimer: null,
+    covering: false, // the open panel covers the page (small screens)
     started: false
   };
 
@@ -181,32 +188,6 @@
   var ICON_BOLT = ['M13 2L4.5 13.5H11L10 22l8.5-11.5H12L13 2z'];
   var ICON_AGENT = ['M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 8c0-3.3 3.1-6 7-6s7 2.7 7 6'];
 
-  var LINK_RE = /(https?:\/\/[^\s<>"']+|mailto:[^\s<>"']+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
-  var TRAILING_PUNCTUATION = /[.,;:!?)\]}'"»]+$/;
-
-  /** Append `text` to `parent` as text nodes; http(s)/mailto links and e-mail addresses become <a>. */
-  function appendRichText(parent, text) {
-    var str = String(text == null ? '' : text);
-    var last = 0;
-    str.replace(LINK_RE, function (match, _g, offset) {
-      var trimmed = match.replace(TRAILING_PUNCTUATION, '');
-      var href = /^(https?:|mailto:)/i.test(trimmed) ? trimmed : 'mailto:' + trimmed;
-      var url;
-      try { url = new URL(href); } catch (e) { return match; }
-      if (['http:', 'https:', 'mailto:'].indexOf(url.protocol) === -1) return match;
-      if (offset > last) parent.appendChild(document.createTextNode(str.slice(last, offset)));
-      var a = document.createElement('a');
-      a.href = url.href;
-      a.textContent = trimmed;
-      a.target = '_blank';
-      a.rel = 'noopener noreferrer';
-      parent.appendChild(a);
-      last = offset + trimmed.length;
-      return match;
-    });
-    if (last < str.length) parent.appendChild(document.createTextNode(str.slice(last)));
-  }
-
   function formatTime(at) {
     var d = at ? new Date(at) : new Date();
     if (isNaN(d.getTime())) d = new Date();
@@ -248,7 +229,7 @@
     panel.setAttribute('role', 'dialog');
     panel.hidden = true;
 
-    var header = el('header', 'bolt-header');
+    var header = el('div', 'bolt-header');
     var avatar = el('span', 'bolt-avatar');
     avatar.appendChild(icon(ICON_BOLT, 22));
     var heading = el('div', 'bolt-heading');
@@ -309,7 +290,8 @@
     var input = el('textarea', 'bolt-input');
     input.id = 'bolt-input';
     input.rows = 1;
-    input.maxLength = MAX_TEXT;
+    // A cap that never refuses a text that fits: every UTF-16 unit takes at least one byte.
+    input.maxLength = facts.max_text_bytes;
     input.setAttribute('autocomplete', 'off');
     var send = el('button', 'bolt-send');
     send.type = 'submit';
@@ -341,7 +323,13 @@
     closeBtn.addEventListener('click', function () { close(); });
     panel.addEventListener('keydown', function (e) {
       if (e.key === 'Escape') { e.preventDefault(); close(); }
+      else if (e.key === 'Tab' && state.covering) keepFocusInside(e);
     });
+    // While the panel covers the page (a phone), focus that lands outside it comes back.
+    document.addEventListener('focusin', function (e) {
+      if (state.open && state.covering && !root.contains(e.target)) ui.input.focus();
+    });
+    window.addEventListener('resize', function () { if (state.open) updateCovering(); });
     input.addEventListener('keydown', function (e) {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
@@ -402,7 +390,7 @@
     msg.setAttribute('data-from', kind);
     if (kind === 'system') {
       var note = el('p', 'bolt-bubble');
-      appendRichText(note, text);
+      richText.appendRichText(note, text);
       msg.appendChild(note);
     } else {
       var meta = el('div', 'bolt-meta');
@@ -412,7 +400,7 @@
       if (opts.at) time.dateTime = opts.at;
       meta.appendChild(time);
       var bubble = el('p', 'bolt-bubble');
-      appendRichText(bubble, text);
+      richText.appendRichText(bubble, text);
       msg.appendChild(meta);
       msg.appendChild(bubble);
     }
@@ -498,6 +486,7 @@
     ui.panel.hidden = false;
     ui.root.setAttribute('data-state', 'open');
     ui.launcher.setAttribute('aria-expanded', 'true');
+    updateCovering();
     renderBadge();
     saveOpen();
     ensureConnected();
@@ -507,13 +496,45 @@
 
   function close() {
     if (!ui.root) return;
+    var hadFocus = ui.root.contains(document.activeElement);
     state.open = false;
     ui.panel.hidden = true;
     ui.root.setAttribute('data-state', 'closed');
     ui.launcher.setAttribute('aria-expanded', 'false');
+    updateCovering();
     renderBadge();
     saveOpen();
-    ui.launcher.focus();
+    if (hadFocus) ui.launcher.focus();
+  }
+
+  /**
+   * On a small screen the open panel covers the whole page (widget.css): then it is a modal
+   * dialog, Tab cycles inside it and the page behind does not scroll. On a desktop it is not.
+   */
+  function updateCovering() {
+    var box = ui.panel.getBoundingClientRect();
+    var view = document.documentElement;
+    state.covering = state.open && box.width >= view.clientWidth - 1 && box.height >= window.innerHeight - 1;
+    ui.panel.setAttribute('aria-modal', String(state.covering));
+    ui.root.setAttribute('data-covering', String(state.covering));
+    view.classList.toggle('bolt-widget-covering', state.covering);
+  }
+
+  function focusableInPanel() {
+    var nodes = ui.panel.querySelectorAll('button, [href], textarea, input, select, [tabindex]');
+    return Array.prototype.filter.call(nodes, function (node) {
+      return !node.disabled && node.tabIndex >= 0 && node.getClientRects().length > 0;
+    });
+  }
+
+  function keepFocusInside(e) {
+    var items = focusableInPanel();
+    if (!items.length) return;
+    var first = items[0];
+    var last = items[items.length - 1];
+    var inside = ui.panel.contains(document.activeElement);
+    if (e.shiftKey && (document.activeElement === first || !inside)) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && (document.activeElement === last || !inside)) { e.preventDefault(); first.focus(); }
   }
 
   /* ---------- connection ---------- */
@@ -596,6 +617,7 @@
       case 'mode': return onModeChange(frame);
       case 'typing': return showTyping(frame.from === 'agent' ? 'agent' : 'bot');
       case 'error': return onError(frame);
+      case 'transcript_offer': return onTranscriptOffer(frame);
       default: return undefined; // the project may add types; unknown ones are ignored
     }
   }
@@ -618,7 +640,6 @@
     state.conversationId = frame.conversation_id || state.conversationId;
     ui.root.setAttribute('data-conversation-id', state.conversationId || '');
     saveStored();
-    if (Array.isArray(frame.history)) onHistory({ messages: frame.history });
     if (frame.mode || frame.status) onModeChange(frame);
     renderStatus();
     flushOutbox();
@@ -644,9 +665,9 @@
     state.replayUntil = 0;
   }
 
+  /** The agent's display name: `agent_name` in history, `agent` in message and mode frames. */
   function agentNameOf(frame) {
-    var a = frame.agent_name || frame.agent || frame.name;
-    if (a && typeof a === 'object') a = a.name || a.username;
+    var a = frame.agent_name || frame.agent;
     return a ? String(a) : null;
   }
 
@@ -669,7 +690,7 @@
   }
 
   function onMessage(frame) {
-    var replay = frame.history === true || Date.now() < state.replayUntil;
+    var replay = Date.now() < state.replayUntil;
     var from = frame.from;
     if (from === 'agent') {
       if (agentNameOf(frame)) state.agentName = agentNameOf(frame);
@@ -695,11 +716,9 @@
       state.position = typeof h.position === 'number' ? h.position : state.position;
       state.waitMinutes = typeof h.estimated_wait_minutes === 'number' ? h.estimated_wait_minutes : null;
       setMode('queued');
-    } else if (status === 'assigned' || status === 'claimed' || status === 'connected' || status === 'active') {
-      if (agentNameOf(h)) state.agentName = agentNameOf(h);
-      setMode('agent');
     } else {
-      // not_eligible, login_required, unavailable, released, resolved, …: the bot has the conversation
+      // not_eligible, login_required, unavailable (CONTRACT.md): the bot keeps the conversation.
+      // An agent joining comes as a `mode` frame.
       setMode('bot');
     }
   }
@@ -712,6 +731,20 @@
     renderStatus();
   }
 
+  /** After a resolve the server offers a signed-in user the transcript by email (to the
+   *  account's address; the button sends nothing else). The server's answer is a system message. */
+  function onTranscriptOffer(frame) {
+    var group = el('div', 'bolt-quick');
+    var btn = el('button', 'bolt-quick-btn', String(frame.title || ''));
+    btn.type = 'button';
+    btn.addEventListener('click', function () {
+      if (send({ type: 'transcript_email' })) group.parentNode.removeChild(group);
+    });
+    group.appendChild(btn);
+    ui.log.appendChild(group);
+    scrollToEnd();
+  }
+
   function onError(frame) {
     hideTyping();
     renderMessage('system', frame.message || frame.code || 'Error');
@@ -722,7 +755,7 @@
   function submit() {
     var text = ui.input.value.trim();
     if (!text) return;
-    if (text.length > MAX_TEXT) { renderMessage('system', t('tooLong')); return; }
+    if (!textLimit.fits(text, facts.max_text_bytes)) { renderMessage('system', t('tooLong')); return; }
     ui.input.value = '';
     autosize();
     sendText(text, text);

@@ -1,5 +1,6 @@
-"""Actions run against tracker JSON fixtures (`trackers/`), the real domain, a real SQLite
-database per test and a real aiohttp server standing in for the live-agent service's intake."""
+"""Actions run against tracker JSON fixtures (`trackers/`), the real domain, a real database per
+test (SQLite and PostgreSQL, see `tests/conftest.py`) and a real aiohttp server standing in for
+the live-agent service's intake."""
 from __future__ import annotations
 
 import json
@@ -39,15 +40,20 @@ DEMO_OUTCOMES = {
 }
 
 
-@pytest.fixture
-def accounts_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh SQLite database with the demo accounts, used through the app settings."""
-    url = f"sqlite:///{tmp_path / 'bolt.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
+def migrate_and_seed_accounts(url: str) -> None:
     upgrade(url)
     with session_scope(url) as session:
         seed(session)
+    dispose_engines()
+
+
+@pytest.fixture
+def accounts_db(make_database, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh database with the demo accounts (SQLite and PostgreSQL, see `--database`), used
+    through the app settings."""
+    url = make_database("accounts", migrate_and_seed_accounts)
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
     yield url
     dispose_engines()
     get_settings.cache_clear()

@@ -11,7 +11,7 @@ from typing import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.e2e.pages import launch_chromium
+from tests.e2e.pages import context_options, launch_chromium
 
 
 @pytest.fixture(scope="session")
@@ -32,12 +32,13 @@ def base_url(stack) -> str:
 
 @pytest.fixture
 def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
-    """`new_page(width, height)`: a page in its own context; page errors fail the test."""
+    """`new_page(width, height)` or `new_page(phone=True)` (390x844, touch): a page in its own
+    context; page errors fail the test."""
     contexts: list[BrowserContext] = []
     errors: list[str] = []
 
-    def make(width: int = 1280, height: int = 860) -> Page:
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="de-DE")
+    def make(width: int = 1280, height: int = 860, phone: bool = False) -> Page:
+        context = browser.new_context(**context_options(width, height, phone))
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))

@@ -32,6 +32,21 @@ XSS_PAYLOADS = (
 )
 
 
+# A phone: the issue's 390x844 touch screen (an iPhone 12-14 in CSS pixels).
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+def context_options(width: int = 1280, height: int = 860, phone: bool = False) -> dict:
+    """Playwright's browser-context options: a desktop window, or the phone above."""
+    screen = PHONE if phone else {"viewport": {"width": width, "height": height}}
+    return {**screen, "locale": "de-DE"}
+
+
 def chromium_path() -> str:
     return os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

@@ -1,5 +1,8 @@
-"""The agent console: several conversations in tabs, transfer to tier2, a bad sign-in."""
+"""The agent console: several conversations in tabs, transfer to tier2, new escalations, text
+limits, a bad sign-in."""
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -61,3 +64,77 @@ def test_wrong_password_is_refused(base_url, new_page):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
     expect(page.locator("#app")).to_be_hidden()
+
+
+NEW = re.compile(r"\bq-item--new\b")
+
+
+def test_a_new_escalation_stays_highlighted_until_opened(base_url, new_page):
+    anna = Console.sign_in(new_page(1360, 860), base_url, "anna", "anna-demo-pass")
+    widget = escalated(new_page, base_url, "u-biz-admin", "Unsere Meetings brechen seit heute nach zehn Minuten ab.")
+    item = anna.queue_item(widget.conversation_id)
+    expect(item).to_have_class(NEW)
+    expect(item.locator(".badge-new")).to_have_text("Neu")
+    expect(anna.page.locator("#queue-new")).to_have_text("1 neu")
+    # Longer than any toast, and across a reload of the console: still new.
+    anna.page.wait_for_timeout(6000)
+    expect(item).to_have_class(NEW)
+    anna.page.reload()
+    expect(anna.page.locator("#connection")).to_have_attribute("data-state", "online")
+    expect(item).to_have_class(NEW)
+    expect(anna.page).to_have_title(re.compile(r"^\(1\) Neue Eskalation"))
+
+    anna.open(widget.conversation_id)
+    expect(item).not_to_have_class(NEW)
+    expect(item.locator(".badge-new")).to_have_count(0)
+    expect(anna.page.locator("#queue-new")).to_be_hidden()
+    anna.page.reload()
+    expect(anna.page.locator("#connection")).to_have_attribute("data-state", "online")
+    expect(item).to_be_visible()
+    expect(item).not_to_have_class(NEW)
+    expect(anna.pane(widget.conversation_id)).to_be_visible()  # the open tab comes back, in front
+
+    # The tab list: Delete closes the focused tab, focus goes back to the queue.
+    tab = anna.page.get_by_role("tab")
+    expect(tab).to_have_count(1)
+    tab.focus()
+    anna.page.keyboard.press("Delete")
+    expect(tab).to_have_count(0)
+    expect(anna.page.locator("#queue-title")).to_be_focused()
+
+    anna.open(widget.conversation_id)
+    anna.claim(widget.conversation_id)
+    anna.act(widget.conversation_id, "release")
+    expect(widget.root).to_have_attribute("data-mode", "bot")
+
+
+def test_text_limits_are_the_services_bytes_of_utf8(base_url, new_page):
+    """The widget and the console refuse what the service would refuse, and only that."""
+    anna = Console.sign_in(new_page(1360, 860), base_url, "anna", "anna-demo-pass")
+    widget = escalated(new_page, base_url, "u-pro-owner", "Die Aufzeichnungen fehlen seit gestern in der Cloud.")
+    anna.open(widget.conversation_id)
+    anna.claim(widget.conversation_id)
+    fits, too_long = "ä" * 2048, "ä" * 2049  # 4096 and 4098 bytes of UTF-8 (2049 characters)
+
+    users = widget.bubbles("user").count()
+    widget.send(too_long)
+    expect(widget.bubbles("system").last).to_contain_text("zu lang")
+    expect(widget.input).to_have_value(too_long)  # nothing lost
+    assert widget.bubbles("user").count() == users
+    widget.input.fill(fits)
+    widget.input.press("Enter")
+    expect(widget.bubbles("user")).to_have_count(users + 1)
+    anna.wait_for_transcript_text(widget.conversation_id, fits)
+    expect(widget.bubbles("system").last).not_to_contain_text("4096")  # no `too_long` from the service
+
+    box = anna.show(widget.conversation_id).locator(".reply-input")
+    box.fill(too_long)
+    box.press("Enter")
+    expect(anna.page.locator(".toast--error")).to_contain_text("zu lang")
+    expect(box).to_have_value(too_long)
+    box.fill(fits)
+    box.press("Enter")
+    expect(widget.bubbles("agent").last).to_have_text(fits)
+
+    anna.act(widget.conversation_id, "resolve")
+    expect(widget.root).to_have_attribute("data-mode", "bot")

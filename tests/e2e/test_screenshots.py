@@ -15,5 +15,6 @@ pytestmark = pytest.mark.e2e
 def test_screenshots(browser, base_url, tmp_path):
     out = ROOT / "docs" / "img" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
     paths = capture(browser, base_url, Path(out))
+    assert [path.name for path in paths] == ["widget-phone.png", "widget.png", "console.png"]
     for path in paths:
         assert path.stat().st_size > 10_000, f"{path} looks empty"

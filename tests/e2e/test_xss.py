@@ -38,7 +38,11 @@ def test_html_in_messages_is_text_on_both_pages(base_url, new_page):
         widget.send(payload)
         console.wait_for_transcript_text(conversation_id, payload)
     # Agent → user, including a javascript: "link" that must stay plain text.
-    agent_payloads = (*XSS_PAYLOADS, "javascript:window.__xss=4", '"><img src=x onerror=window.__xss=5>')
+    agent_payloads = (
+        *XSS_PAYLOADS, "javascript:window.__xss=4", '"><img src=x onerror=window.__xss=5>',
+        # A phone number next to markup: a tel: link of its digits, the markup stays text.
+        '+49 30 1234567"><img src=x onerror=window.__xss=6>',
+    )
     for payload in agent_payloads:
         console.reply(conversation_id, payload)
         expect(widget.bubbles("agent").last).to_have_text(payload)
@@ -49,6 +53,11 @@ def test_html_in_messages_is_text_on_both_pages(base_url, new_page):
         expect(transcript).to_contain_text(payload)
     assert_inert(widget.page, ".bolt-log")
     assert_inert(console.page, ".transcript")
+    for page, container in ((widget.page, ".bolt-log"), (console.page, ".transcript")):
+        tel = page.locator(f'{container} a[href^="tel:"]')
+        expect(tel).to_have_count(1)
+        expect(tel).to_have_attribute("href", "tel:+49301234567")
+        expect(tel).to_have_text("+49 30 1234567")
 
     # The page was reloaded with the payloads in its history: still text.
     widget.page.reload()

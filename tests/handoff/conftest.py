@@ -1,10 +1,10 @@
-"""Fixtures of the live-agent service tests: a real SQLite database in tmp_path, migrated with
-the service's own Alembic migrations, the demo agents, and a fake Rasa (a small real aiohttp
-app on a test server standing in for the external Rasa server)."""
+"""Fixtures of the live-agent service tests: a real database per test (SQLite and PostgreSQL,
+see `tests/conftest.py`), migrated with the service's own Alembic migrations, with the demo
+agents, and a fake Rasa (a small real aiohttp app on a test server standing in for the external
+Rasa server)."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -99,28 +99,24 @@ class FakeRasa:
         return app
 
 
-@pytest.fixture(scope="session")
-def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrated and seeded once (argon2 is slow on purpose); each test gets a copy."""
-    path = tmp_path_factory.mktemp("template") / "bolt.db"
-    url = f"sqlite:///{path}"
+def migrate_and_seed_agents(url: str) -> None:
+    """The service's migrations and the demo agents (argon2 is slow on purpose: done once)."""
     upgrade(url)
     agents = yaml.safe_load(DEMO.read_text(encoding="utf-8"))["agents"]
     database = Database(make_engine(url), threads=1)
     try:
         database.write_sync(repository.seed_agents, agents)
-        with database.engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         database.close()
-    return path
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, template_database: Path) -> str:
-    path = tmp_path / "bolt.db"
-    shutil.copyfile(template_database, path)
-    return f"sqlite:///{path}"
+def database_url(make_database, request: pytest.FixtureRequest) -> str:
+    """A fresh database for the test, on SQLite and on PostgreSQL (see `--database`); with the
+    demo accounts too when the test asks for `with_accounts`."""
+    if "with_accounts" in request.fixturenames:
+        return make_database("handoff_accounts", migrate_and_seed_agents_and_accounts)
+    return make_database("handoff", migrate_and_seed_agents)
 
 
 @pytest.fixture
@@ -194,3 +190,10 @@ async def intake(client, conversation_id: str, **fields: Any):
             "language": "de", "account": {"id": "acc-business"}, "transcript": [
                 {"from": "user", "text": "hilfe", "at": "2026-11-25T18:00:00+00:00"}], **fields}
     return await client.post("/internal/intake", json=body, headers={"Authorization": f"Bearer {SERVICE_TOKEN}"})
+
+
+# The integrations' real parts (webhook receiver, SMTP server, accounts data), kept in a module
+# of their own; imported here so that every test module of the service can ask for them.
+from tests.handoff.integrations_fixtures import (  # noqa: E402,F401
+    migrate_and_seed_agents_and_accounts, receiver, smtp_server, with_accounts,
+)

@@ -1,0 +1,55 @@
+"""Database work of the live-agent service: plain functions taking a session.
+
+They run inside `Database.read` / `Database.write` (one transaction each, off the event loop)
+and return plain dicts, so nothing lazy escapes the session. Every text is redacted before it
+is stored. Callers use the package (`repository.claim(...)`); the modules are split by concern:
+
+| module | what |
+|---|---|
+| `records.py` | `AgentInfo` and the dict builders every other module returns |
+| `queue.py` | queue order and positions, computed in SQL (a window function) |
+| `conversations.py` | open/resume, messages, state, pending tracker events, SLA reminders |
+| `intake.py` | `Escalation`, `escalate`: a conversation enters the queue |
+| `agents.py` | agents, sign-in, audit log; claim, agent messages, transfer, resolve/release |
+| `tickets.py` | tickets |
+"""
+from handoff.repository.agents import (
+    agent_info,
+    agent_message,
+    agent_password_hash,
+    audit,
+    claim,
+    close,
+    find_agent,
+    record_login,
+    seed_agents,
+    transfer,
+)
+from handoff.repository.conversations import (
+    add_message,
+    add_user_message,
+    conversation_detail,
+    conversation_state,
+    due_sla_warnings,
+    get_conversation,
+    open_conversation,
+    pending_tracker_events,
+    tracker_event_delivered,
+    transcript,
+)
+from handoff.repository.intake import Escalation, escalate
+from handoff.repository.queue import position_of, queue_positions, queue_view, urgency_order
+from handoff.repository.records import AgentInfo, conversation_dict, iso, message_dict, sla_dict
+from handoff.repository.tickets import get_ticket, list_tickets, store_ticket, ticket_dict
+
+__all__ = [
+    "AgentInfo", "conversation_dict", "iso", "message_dict", "sla_dict",
+    "position_of", "queue_positions", "queue_view", "urgency_order",
+    "add_message", "add_user_message", "conversation_detail", "conversation_state",
+    "due_sla_warnings", "get_conversation", "open_conversation", "pending_tracker_events",
+    "tracker_event_delivered", "transcript",
+    "Escalation", "escalate",
+    "agent_info", "agent_message", "agent_password_hash", "audit", "claim", "close",
+    "find_agent", "record_login", "seed_agents", "transfer",
+    "get_ticket", "list_tickets", "store_ticket", "ticket_dict",
+]

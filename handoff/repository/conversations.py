@@ -1,0 +1,170 @@
+"""Conversations as the widget and the agents see them: opening, resuming, messages, state,
+the pending `agent_handled` tracker events, and the SLA reminders."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.redaction import redact
+from handoff.errors import NotFound
+from handoff.models import AGENT_MODE, BOT, WAITING, Agent, Conversation, Message, utcnow
+from handoff.repository.queue import position_of
+from handoff.repository.records import conversation_dict, iso, message_dict
+
+
+def transcript(session: Session, conversation_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+    ).all()
+    names: dict[str, str] = {}
+    if any(m.agent for m in rows):
+        names = dict(session.execute(select(Agent.username, Agent.name)).all())
+    return [message_dict(m, names) for m in rows]
+
+
+def _state(session: Session, conversation: Conversation) -> dict[str, Any]:
+    state = conversation_dict(conversation)
+    if conversation.status == WAITING:
+        state["position"] = position_of(session, conversation)
+    return state
+
+
+def conversation_detail(session: Session, conversation: Conversation) -> dict[str, Any]:
+    """The conversation with its transcript (and its position while it waits)."""
+    return {**_state(session, conversation), "transcript": transcript(session, conversation.id)}
+
+
+def _get(session: Session, conversation_id: str) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    return conversation
+
+
+def get_conversation(session: Session, conversation_id: str) -> dict[str, Any]:
+    return conversation_detail(session, _get(session, conversation_id))
+
+
+def conversation_state(session: Session, conversation_id: str) -> dict[str, Any]:
+    """The conversation without its transcript (with its position while it waits)."""
+    return _state(session, _get(session, conversation_id))
+
+
+def open_conversation(
+    session: Session, wanted_id: str | None, new_id: str, user_id: str | None, language: str | None
+) -> tuple[dict[str, Any], list[dict[str, Any]], bool]:
+    """Resume `wanted_id` when it exists and belongs to this user, else start `new_id`.
+
+    Returns (conversation, history, resumed). A conversation of a signed-in user is resumed
+    only with that user's token: the id alone does not hand over someone else's transcript.
+    """
+    if wanted_id:
+        conversation = session.get(Conversation, wanted_id)
+        if conversation is not None and conversation.user_id in (None, user_id):
+            if user_id and not conversation.user_id:
+                conversation.user_id = user_id
+            if language and not conversation.language:
+                conversation.language = language
+            session.flush()
+            return conversation_dict(conversation), transcript(session, conversation.id), True
+    conversation = Conversation(id=new_id, status=BOT, user_id=user_id, language=language)
+    session.add(conversation)
+    session.flush()
+    return conversation_dict(conversation), [], False
+
+
+def add_message(
+    session: Session,
+    conversation_id: str,
+    sender: str,
+    text: str,
+    *,
+    buttons: Sequence[dict[str, Any]] | None = None,
+    handoff: dict[str, Any] | None = None,
+    agent: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    message = Message(
+        conversation_id=conversation_id,
+        sender=sender,
+        text=redact(text or ""),
+        buttons=[dict(b) for b in buttons] if buttons else None,
+        handoff=handoff,
+        agent=agent,
+        at=at or utcnow(),
+    )
+    session.add(message)
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return message_dict(message)
+
+
+def add_user_message(session: Session, conversation_id: str, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Store the user's message; returns (message, conversation) so the caller can route it."""
+    conversation = _get(session, conversation_id)
+    message = add_message(session, conversation_id, "user", text)
+    return message, conversation_dict(conversation)
+
+
+def tracker_event_delivered(session: Session, conversation_id: str) -> None:
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(tracker_event_pending=False)
+    )
+
+
+def pending_tracker_events(session: Session) -> list[str]:
+    return list(
+        session.scalars(select(Conversation.id).where(Conversation.tracker_event_pending.is_(True)))
+    )
+
+
+def due_sla_warnings(session: Session, horizon: datetime) -> list[dict[str, Any]]:
+    """Conversations whose deadline falls before `horizon`, each warned about once."""
+    now = utcnow()
+    warnings = []
+    first = session.scalars(
+        select(Conversation).where(
+            Conversation.status.in_(AGENT_MODE),
+            Conversation.first_response_at.is_(None),
+            Conversation.first_response_due.is_not(None),
+            Conversation.first_response_due <= horizon,
+            Conversation.first_response_warned_at.is_(None),
+        )
+    ).all()
+    for conversation in first:
+        conversation.first_response_warned_at = now
+        warnings.append(("first_response", conversation.first_response_due, conversation))
+    restore = session.scalars(
+        select(Conversation).where(
+            Conversation.status.in_(AGENT_MODE),
+            Conversation.restoration_due.is_not(None),
+            Conversation.restoration_due <= horizon,
+            Conversation.restoration_warned_at.is_(None),
+        )
+    ).all()
+    for conversation in restore:
+        conversation.restoration_warned_at = now
+        warnings.append(("restoration", conversation.restoration_due, conversation))
+    return [
+        {
+            "type": "sla_warning",
+            "deadline": kind,
+            "conversation_id": conversation.id,
+            "queue": conversation.queue,
+            "priority": conversation.priority,
+            "agent": conversation.agent,
+            "due": iso(due),
+            "minutes_left": round((due - now).total_seconds() / 60, 1),
+        }
+        for kind, due, conversation in warnings
+    ]
