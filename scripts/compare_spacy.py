@@ -47,6 +47,8 @@ class BilingualSpacyTokenizer(NeverEmptyTokenizer):
     featurizers (`use_lemma`) see "ausfallen" for "ausgefallen" and "meeting" for "Meetings"."""
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
+        from scripts.build_spacy import pipeline_for
+
         text = message.get(attribute) or ""
         if not text.strip() or text == NO_WORDS_TOKEN:
             return [Token(NO_WORDS_TOKEN, 0)]
