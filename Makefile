@@ -6,18 +6,23 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(PY) -m rasa
 
-.PHONY: run test system-deps venv js train db evaluate bench validate test-js test-e2e test-stories test-nlu clean spacy compare-spacy
+.PHONY: run cluster test system-deps venv js train db evaluate bench validate test-js test-e2e test-cluster test-stories test-nlu clean spacy compare-spacy
 
 run: venv train db  ## set up what is missing, then start every service in the foreground
 	$(PY) -m scripts.stack
+
+# PostgreSQL, Redis, HAProxy and supervisor come from Debian when missing (scripts/system_deps.sh).
+cluster: venv train  ## the scaled topology: PostgreSQL, Redis, HAProxy, 2x Rasa/actions/live-agent, supervised
+	$(PY) -m scripts.cluster $(if $(CLUSTER_PORT_BASE),--port-base $(CLUSTER_PORT_BASE))
 
 # The database tests (tests/handoff, tests/actions) run on SQLite and on a throwaway PostgreSQL
 # (tests/servers.py); `pytest --database sqlite` leaves PostgreSQL out while iterating.
 test: system-deps venv js train  ## the whole test suite (what CI runs)
 	$(MAKE) validate
 	$(MAKE) test-js
-	$(PY) -m pytest -q --ignore=tests/e2e
+	$(PY) -m pytest -q --ignore=tests/e2e --ignore=tests/cluster
 	$(MAKE) test-e2e
+	$(MAKE) test-cluster
 	$(MAKE) test-stories
 	$(MAKE) test-nlu
 
@@ -49,7 +54,7 @@ db: venv  ## create or upgrade the database and load the demo data (idempotent)
 	$(PY) -m handoff seed
 
 validate: venv
-	$(RASA) data validate --data data --domain domain --config config.yml --fail-on-warnings
+	$(RASA) data validate --data data --domain domain.yml --config config.yml --fail-on-warnings
 
 test-js: js  ## unit tests of the pages' shared modules (handoff/static/lib/) under node's test runner
 	node --test tests/js/
@@ -58,6 +63,10 @@ test-js: js  ## unit tests of the pages' shared modules (handoff/static/lib/) un
 # pytest process of their own.
 test-e2e: system-deps train js  ## the end-to-end tests in Chromium against the real stack
 	$(PY) -m pytest -q tests/e2e
+
+# Starts `make cluster` itself on free ports and stops it at the end.
+test-cluster: system-deps train  ## the scaled topology over the contract: cross-instance walk, kill -9 faults, Ctrl-C
+	$(PY) -m pytest -q tests/cluster
 
 test-stories: train
 	$(RASA) test core --model models/bolt.tar.gz --stories tests/stories --endpoints endpoints.yml \

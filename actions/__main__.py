@@ -1,16 +1,61 @@
 """`python -m actions`: the action server, refusing production with development secrets.
 
 Checks the settings first (`bot.settings`), then runs rasa-sdk's server on ACTION_SERVER_PORT
-with the actions of this package.
+with the actions of this package, plus two things of its own:
+- when the accounts database can't be reached, an action answers the user with a clear
+  message (`accounts_unavailable`) instead of failing with HTTP 500 and leaving them in silence;
+- the outbox job: tickets that wait for the live-agent service are forwarded every
+  `OUTBOX_FLUSH_SECONDS` (`actions.api.handoff.outbox_job`).
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 import sys
+from typing import Any
 
-from rasa_sdk.__main__ import main_from_args
-from rasa_sdk.endpoint import create_argument_parser
+from rasa_sdk import utils
+from rasa_sdk.endpoint import create_app, create_argument_parser
+from rasa_sdk.plugin import plugin_manager
+from sanic import response
+from sanic.request import Request
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.settings import InsecureSettings, get_settings
+from actions.api import handoff
+from actions.context import language_of
+from bot.messages import render
+from bot.settings import InsecureSettings, Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+def database_down_answer(request: Request, error: SQLAlchemyError) -> response.HTTPResponse:
+    """The action's answer when the accounts database failed: a message, no events."""
+    logger.error("action failed on the accounts database: %s", error.__class__.__name__, exc_info=error)
+    try:
+        events = ((request.json or {}).get("tracker") or {}).get("events") or []
+        lang = language_of(events)
+    except Exception:  # a body we can't read still gets an answer, in German
+        lang = "de"
+    return response.json({"events": [], "responses": [{"text": render("accounts_unavailable", lang)}]})
+
+
+def build_app(settings: Settings) -> Any:
+    app = create_app("actions", cors_origins="")
+    app.error_handler.add(SQLAlchemyError, database_down_answer)
+
+    async def start_outbox_job(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+        app.ctx.outbox = loop.create_task(handoff.outbox_job(settings.outbox_flush_seconds))
+
+    async def stop_outbox_job(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+        app.ctx.outbox.cancel()
+        await asyncio.gather(app.ctx.outbox, return_exceptions=True)
+        await handoff.get_client().close()
+
+    app.register_listener(start_outbox_job, "after_server_start")
+    app.register_listener(stop_outbox_job, "before_server_stop")
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,10 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     except InsecureSettings as error:
         print(f"action server: {error}", file=sys.stderr)
         return 2
-    args = create_argument_parser().parse_args(
-        ["--actions", "actions", "--port", str(settings.action_server_port), *(argv or [])]
-    )
-    main_from_args(args)
+    args = create_argument_parser().parse_args(argv or [])
+    utils.configure_colored_logging(args.loglevel)
+    utils.update_sanic_log_level()
+    app = build_app(settings)
+    logger.info("action server on port %d", settings.action_server_port)
+    # One worker per process: the action server scales by processes (docs/scaling.md).
+    app.run("0.0.0.0", settings.action_server_port, workers=1)
     return 0
 
 

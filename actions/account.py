@@ -2,8 +2,11 @@
 include?" (`action_my_support`) and "who is my technical account manager?" (`action_tam`).
 
 A question about calling support ("Kann ich euch anrufen?", "Can I get help over the phone?")
-is answered first and in words: yes or no for this user, with the general rule and the other
-ways to support when it is no; anonymous users get the general rule and are asked to sign in.
+gets only that answer, in words and first: yes (with the numbers of the country the message
+names, else the question which country) or no with the reason and the other ways to support.
+Anonymous users get the rule in one line; one who describes who they are ("ich bin lizenziertes
+Mitglied, wir haben Standard") gets it for that description, as the general rule: only the
+identity token says who the user is.
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import UserContext, latest_entities, latest_user_text, load_context
+from bot.answers import phone, rights
+from bot.answers.context import from_sdk_tracker
 from bot.knowledge import load_knowledge
 from bot.messages import render
 
@@ -34,34 +39,46 @@ def asks_about_phone(tracker: Tracker) -> bool:
     )
 
 
-def phone_answer(context: UserContext) -> str:
-    """Yes or no to "may I call support?" for this user; the general rule when anonymous."""
+def phone_answer(context: UserContext, text: str = "", plans: tuple[str, ...] = ()) -> str:
+    """Yes or no to "may I call support?" for this user, first; the rule in one line when
+    anonymous. Who may call is said once (`bot.answers.phone`), as in the phone answer."""
     lang = context.lang
-    phones = load_knowledge().phone_info
-    eligibility = " ".join(phones.eligibility.get(lang).split())
+    knowledge = load_knowledge()
     if context.anonymous:
-        return render("account_phone_sign_in", lang, eligibility=eligibility)
+        described = rights.profile(text, plans)
+        verdict = rights.verdict(PHONE_FEATURE, described) if described.names_someone else None
+        if verdict is not None and verdict.outcome in (rights.YES, rights.NO):
+            key = "account_phone_described_yes" if verdict.outcome == rights.YES else "account_phone_described_no"
+            return render(key, lang, rule=phone.phone_rule(lang))
+        if verdict is not None and verdict.conditions:
+            return render("account_phone_described_only", lang, rule=phone.phone_rule(lang),
+                          conditions=rights.conditions_text(verdict, lang))
+        return render("account_phone_sign_in", lang, rule=phone.phone_rule(lang))
     assert context.rights is not None
     if context.rights.phone:
-        return render("account_phone_yes", lang, have_ready=" ".join(phones.have_ready.get(lang).split()))
-    alternatives = render("account_phone_alternatives_chat" if context.rights.live_chat
-                          else "account_phone_alternatives_ticket", lang)
-    return render("account_phone_no", lang, eligibility=eligibility, alternatives=alternatives)
+        return render("account_phone_yes", lang, have_ready=phone.have_ready(knowledge, lang))
+    alternatives = render("phone_alternatives_chat" if context.rights.live_chat
+                          else "phone_alternatives_ticket", lang)
+    return render("account_phone_no", lang, reason=phone.phone_reason(context.known, lang),
+                  alternatives=alternatives)
+
+
+def country_buttons(lang: str) -> list[dict[str, str]]:
+    knowledge = load_knowledge()
+    return [{"title": knowledge.country(code).name.get(lang), "payload": f'/ask_phone{{"country":"{code}"}}'}
+            for code in phone.SUGGESTED]
 
 
 def _login_required(dispatcher: CollectingDispatcher, context: UserContext) -> None:
     dispatcher.utter_message(text=render("account_login_required", context.lang))
 
 
-def support_lines(context: UserContext, phone_first: bool = False) -> list[str]:
-    """The user's rights, one sentence each, in the conversation's language.
-
-    phone_first: the question was about calling support, so its answer leads (in full)."""
+def support_lines(context: UserContext) -> list[str]:
+    """The user's rights, one sentence each, in the conversation's language."""
     assert context.user is not None and context.rights is not None
     lang, user, rights = context.lang, context.user, context.rights
     account = user.account
-    lines = [phone_answer(context)] if phone_first else []
-    lines += [
+    lines = [
         render(
             "account_summary", lang,
             account=account.name,
@@ -75,8 +92,7 @@ def support_lines(context: UserContext, phone_first: bool = False) -> list[str]:
         lines.append(render("account_right_live_chat_yes", lang, queue_name=render(f"queue_{rights.queue}", lang)))
     else:
         lines.append(render(f"account_right_live_chat_{rights.reason}", lang))
-    if not phone_first:
-        lines.append(render("account_right_phone_yes" if rights.phone else "account_right_phone_no", lang))
+    lines.append(render("account_right_phone_yes" if rights.phone else "account_right_phone_no", lang))
     lines.append(render("account_right_ticket", lang))
     if rights.prioritized:
         lines.append(render("account_right_prioritized_yes", lang))
@@ -97,15 +113,28 @@ class ActionMySupport(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         context = await load_context(tracker)
-        phone = asks_about_phone(tracker)
-        if context.anonymous:
-            if phone:
-                dispatcher.utter_message(text=phone_answer(context))
-            else:
-                _login_required(dispatcher, context)
+        if asks_about_phone(tracker):
+            dispatcher.utter_message(**self._phone(tracker, context))
             return []
-        dispatcher.utter_message(text="\n".join(support_lines(context, phone_first=phone)))
+        if context.anonymous:
+            _login_required(dispatcher, context)
+            return []
+        dispatcher.utter_message(text="\n".join(support_lines(context)))
         return []
+
+    @staticmethod
+    def _phone(tracker: Tracker, context: UserContext) -> dict:
+        """Only the phone answer; with the numbers when the message names a country."""
+        answers = from_sdk_tracker(tracker, user=context.known)
+        answer = phone_answer(context, answers.text, answers.mentioned("plan"))
+        may_call = context.rights is None or context.rights.phone
+        if answers.mentioned("country") and may_call:
+            numbers = phone.answer(answers)["text"].splitlines()
+            if context.anonymous:
+                return {"text": "\n".join(numbers)}  # the numbers first, the rule in its last line
+            # yes first, then the numbers and what to have ready (who may call is said already)
+            return {"text": "\n".join([answer.split(". ")[0] + "."] + numbers[:-1])}
+        return {"text": answer, "buttons": country_buttons(context.lang) if may_call else []}
 
 
 class ActionTam(Action):

@@ -13,18 +13,16 @@ from typing import Any, Iterable, Mapping
 
 from rasa_sdk import Tracker
 
-from bot.accounts import repository
-from bot.accounts.db import session_scope
+from bot import users
 from bot.accounts.repository import UserView
-from bot.entitlements import Entitlements, entitlements
-from bot.identity import verify_token
+from bot.entitlements import Entitlements
 from bot.language import conversation_language
 from bot.redaction import redact
-from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-IDENTITY_TOKEN = "identity_token"
+IDENTITY_TOKEN = users.IDENTITY_TOKEN
+AGENT_HANDLED = "agent_handled"
 
 
 @dataclass(frozen=True)
@@ -39,6 +37,13 @@ class UserContext:
     def anonymous(self) -> bool:
         return self.user is None
 
+    @property
+    def known(self) -> users.KnownUser | None:
+        """The same user as `bot.answers` renderers get it (`context.user`)."""
+        if self.user is None or self.rights is None:
+            return None
+        return users.KnownUser(self.user, self.rights)
+
 
 def session_events(tracker: Tracker) -> list[dict[str, Any]]:
     """The events of the current conversation session (after the last `session_started`)."""
@@ -49,17 +54,42 @@ def session_events(tracker: Tracker) -> list[dict[str, Any]]:
     return events
 
 
+def events_since_handback(tracker: Tracker) -> list[dict[str, Any]]:
+    """The session's events after an agent last handed the conversation back (all of them when
+    none did): what the user said to the agent is not this escalation's problem description."""
+    events = session_events(tracker)
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if event.get("event") == "slot" and event.get("name") == AGENT_HANDLED and event.get("value"):
+            return events[index + 1:]
+    return events
+
+
 def user_events(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [event for event in events if event.get("event") == "user"]
 
 
 def latest_identity_token(events: Iterable[Mapping[str, Any]]) -> str | None:
     """The token of the most recent user message that carries one (any message may)."""
-    for event in reversed(user_events(events)):
-        metadata = event.get("metadata") or {}
-        if isinstance(metadata, Mapping) and metadata.get(IDENTITY_TOKEN):
-            return metadata[IDENTITY_TOKEN]
-    return None
+    return users.latest_identity_token(event.get("metadata") for event in user_events(events))
+
+
+def fresh_slot(tracker: Tracker, name: str) -> Any:
+    """The slot's value, unless it was set before an agent handed the conversation back: the
+    escalation slots of a finished agent conversation (`queued`, its problem) are not this one's.
+    """
+    value = tracker.get_slot(name)
+    if value is None:
+        return None
+    set_at = handed_back_at = -1
+    for index, event in enumerate(tracker.events or []):
+        if event.get("event") != "slot":
+            continue
+        if event.get("name") == name:
+            set_at = index
+        elif event.get("name") == AGENT_HANDLED and event.get("value"):
+            handed_back_at = index
+    return None if handed_back_at > set_at else value
 
 
 def language_of(events: Iterable[Mapping[str, Any]]) -> str:
@@ -67,33 +97,28 @@ def language_of(events: Iterable[Mapping[str, Any]]) -> str:
     return conversation_language(turns)
 
 
-def _find_user(user_id: str) -> UserView | None:
-    with session_scope() as session:
-        return repository.find_user(session, user_id)
+async def known_user(tracker: Tracker) -> users.KnownUser | None:
+    """The verified user of this conversation with their rights, or None (anonymous)."""
+    token = latest_identity_token(tracker.events or [])
+    if not token:
+        return None
+    # The database call is short but blocking: keep it off the action server's event loop.
+    return await asyncio.to_thread(users.lookup, token)
 
 
 async def identify(tracker: Tracker) -> UserView | None:
     """The verified user of this conversation, or None (anonymous)."""
-    token = latest_identity_token(tracker.events or [])
-    user_id = verify_token(token, get_settings().identity_secret)
-    if user_id is None:
-        return None
-    # The database call is short but blocking: keep it off the action server's event loop.
-    user = await asyncio.to_thread(_find_user, user_id)
-    if user is None:
-        logger.warning("identity token for unknown user %s: anonymous", user_id)
-    return user
+    known = await known_user(tracker)
+    return known.user if known else None
 
 
 async def load_context(tracker: Tracker) -> UserContext:
     """Identity, entitlements and language for one action run."""
     lang = language_of(tracker.events or [])
-    user = await identify(tracker)
-    if user is None:
+    known = await known_user(tracker)
+    if known is None:
         return UserContext(lang=lang)
-    account = user.account
-    rights = entitlements(account.type, account.plan, user.role, user.licensed)
-    return UserContext(lang=lang, user=user, rights=rights)
+    return UserContext(lang=lang, user=known.user, rights=known.rights)
 
 
 def _iso(timestamp: Any) -> str:

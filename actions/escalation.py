@@ -34,6 +34,8 @@ from actions.api.handoff import queue_or_ticket
 from actions.context import (
     UserContext,
     account_summary,
+    events_since_handback,
+    fresh_slot,
     latest_entities,
     latest_user_text,
     load_context,
@@ -61,9 +63,28 @@ REPORT_PROBLEM = "report_problem"
 REQUEST_HUMAN = "request_human"
 INTENT_BEFORE_SECRET = "intent_before_secret"  # parse data key of bot.components.SecretGuard
 CLARIFY = "utter_clarify"
+ASK_PROBLEM = "utter_ask_problem"
+# What the bot asked at the end of its reply (domain.yml `bot_question`), for the rules.
+BOT_QUESTION = "bot_question"
+ASKED_AGENT = "agent"
+ASKED_TICKET = "ticket"
+REQUESTED_SLOT = "requested_slot"
+# Forms whose free-text answer a message holding a secret may still give, redacted.
+FREE_TEXT_SLOTS = {"problem_form": ("problem",), "ticket_form": ("ticket_subject", "ticket_description")}
+# Intents of questions the bot answers itself (FAQ topics): inside the problem_form such a
+# message is a digression, answered before the form asks again, unless it describes a problem
+# or the NLU was unsure (below WEAK_QUESTION): then it is the description asked for.
+QUESTION_INTENTS = frozenset({
+    "ask_phone", "ask_plan", "ask_priority", "ask_help_center", "ask_community", "ask_billing",
+    "ask_social_media", "ask_account_rep", "ask_live_chat", "ask_channels", "ask_my_support", "ask_tam",
+})
+WEAK_QUESTION = 0.6
+# The queued reply's buttons (docs/architecture.md): while the conversation waits, the live-agent
+# service receives these payloads instead of Rasa and applies them to the queue entry.
+LEAVE_QUEUE_PAYLOAD = "/leave_queue"
 
 OFFER_PAYLOADS = {
-    "ticket": "/open_ticket",
+    "ticket": '/open_ticket{"ticket_start":"here"}',
     "community": "/ask_community",
     "help_center": "/ask_help_center",
     "billing": "/ask_billing",
@@ -88,11 +109,19 @@ def offer_buttons(offers: tuple[str, ...] | list[str], lang: str) -> list[dict[s
     return [{"title": render(f"offer_{offer}", lang), "payload": OFFER_PAYLOADS[offer]} for offer in offers]
 
 
+def priority_payload(level: str) -> str:
+    return f'/set_priority{{"{PROBLEM_PRIORITY}":"{level}"}}'
+
+
 def priority_buttons(lang: str) -> list[dict[str, str]]:
-    return [
-        {"title": level, "payload": f'/set_priority{{"{PROBLEM_PRIORITY}":"{level}"}}'}
-        for level in LEVELS
-    ]
+    return [{"title": level, "payload": priority_payload(level)} for level in LEVELS]
+
+
+def queued_buttons(priority: str, lang: str) -> list[dict[str, str]]:
+    """The other priorities to correct the queued one, and leaving the queue."""
+    buttons = [{"title": render("button_priority", lang, priority=level), "payload": priority_payload(level)}
+               for level in LEVELS if level != priority]
+    return buttons + [{"title": render("button_leave_queue", lang), "payload": LEAVE_QUEUE_PAYLOAD}]
 
 
 def _prioritized_note(prioritized: bool, priority: str, lang: str) -> str:
@@ -129,11 +158,13 @@ async def decide(
     priority: str | None,
     automatic: bool = False,
     queued_key: str | None = None,
+    without_problem: bool = False,
 ) -> list[EventType]:
     """Say and mark the escalation outcome for this user; returns the slot events.
 
     `queued_key` names the message of a `queued` outcome (default: `escalation_queued`, or
-    `escalation_queued_automatic` for Premier+'s P1/P2 escalation)."""
+    `escalation_queued_automatic` for Premier+'s P1/P2 escalation). `without_problem`: queue
+    even though no problem was described (the user insisted instead of describing it)."""
     lang = context.lang
     if context.anonymous:
         offers = list(ANONYMOUS_OFFERS)
@@ -151,11 +182,12 @@ async def decide(
                 offer_buttons(rights.offers, lang))
         return [SlotSet(HANDOFF_STATUS, "not_eligible")]
 
-    if not problem:
+    if not problem and not without_problem:
         # The problem_form asks for the sentence (rule on handoff_status: need_problem).
         return [SlotSet(HANDOFF_STATUS, NEED_PROBLEM)]
 
     events: list[EventType] = []
+    problem = problem or ""
     if priority not in LEVELS:
         priority = triage(problem).level
         events.append(SlotSet(PROBLEM_PRIORITY, priority))
@@ -175,7 +207,9 @@ async def decide(
     text = render(
         key, lang, queue_name=render(f"queue_{queue}", lang), priority=priority, position=position,
         prioritized_note=_prioritized_note(prioritized, priority, lang),
+        queued_options=" " + render("escalation_queued_options", lang),
     )
+    # The marker stays in this one reply (CONTRACT.md), the correction offered with it.
     _marker(dispatcher, text, {
         "status": "queued",
         "conversation_id": tracker.sender_id,
@@ -183,7 +217,7 @@ async def decide(
         "priority": priority,
         "prioritized": prioritized,
         "position": position,
-    })
+    }, queued_buttons(priority, lang))
     return events + [SlotSet(HANDOFF_STATUS, "queued")]
 
 
@@ -200,7 +234,7 @@ def _intent_before_secret(event: Mapping[str, Any]) -> str | None:
 
 
 def _user_events(tracker: Tracker) -> list[dict[str, Any]]:
-    return [event for event in session_events(tracker) if event.get("event") == "user"]
+    return [event for event in events_since_handback(tracker) if event.get("event") == "user"]
 
 
 def latest_intent_before_secret(tracker: Tracker) -> str | None:
@@ -251,17 +285,32 @@ def problem_from_history(tracker: Tracker) -> str | None:
     return None
 
 
+def bot_just_asked_for_problem(tracker: Tracker) -> bool:
+    """True when the bot's last words before the latest user message asked for the problem."""
+    events = session_events(tracker)
+    users = [index for index, event in enumerate(events) if event.get("event") == "user"]
+    before = events[:users[-1]] if users else events
+    for event in reversed(before):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action") == ASK_PROBLEM
+    return False
+
+
 async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, context: UserContext) -> list[EventType]:
     """`action_escalate`'s decision: the stored problem, else one the user described, else (an
-    entitled user) ask for one; always sets `needs_problem` for the rules."""
+    entitled user) ask for one; a user who asks for a person again instead of describing the
+    problem is queued without it. Always sets `needs_problem` for the rules."""
     events: list[EventType] = []
-    problem = tracker.get_slot(PROBLEM)
+    problem = fresh_slot(tracker, PROBLEM)
     if not problem and context.rights is not None and context.rights.live_chat:
         problem = problem_from_history(tracker)
         if problem:
             events.append(SlotSet(PROBLEM, problem))
-    priority = tracker.get_slot(PROBLEM_PRIORITY)
-    decided = await decide(dispatcher, tracker, context, problem, priority)
+    priority = fresh_slot(tracker, PROBLEM_PRIORITY)
+    insisted = not problem and bot_just_asked_for_problem(tracker)
+    if insisted and context.rights is not None and context.rights.live_chat:
+        dispatcher.utter_message(text=render("escalation_queued_without_problem", context.lang))
+    decided = await decide(dispatcher, tracker, context, problem, priority, without_problem=insisted)
     asking = SlotSet(HANDOFF_STATUS, NEED_PROBLEM) in decided
     return events + decided + [SlotSet(NEEDS_PROBLEM, asking)]
 
@@ -291,17 +340,18 @@ async def triage_report(dispatcher: CollectingDispatcher, tracker: Tracker, cont
 
     text = render("problem_triaged", lang, priority=level, summary=priority_summary(level, lang))
     dispatcher.utter_message(text=text, buttons=priority_buttons(lang))
+    # The reply ends with a question; the rules read `bot_question` to take a "ja" as its answer.
     if rights is not None and rights.live_chat:
         dispatcher.utter_message(
             text=render("problem_next_agent", lang),
             buttons=[{"title": render("offer_agent", lang), "payload": "/request_human"}],
         )
-    else:
-        dispatcher.utter_message(
-            text=render("problem_next_ticket", lang),
-            buttons=offer_buttons(["ticket"], lang),
-        )
-    return events
+        return events + [SlotSet(BOT_QUESTION, ASKED_AGENT)]
+    dispatcher.utter_message(
+        text=render("problem_next_ticket", lang),
+        buttons=offer_buttons(["ticket"], lang),
+    )
+    return events + [SlotSet(BOT_QUESTION, ASKED_TICKET)]
 
 
 class ActionEscalate(Action):
@@ -357,15 +407,15 @@ class ActionNotUnderstood(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         context = await load_context(tracker)
         rights = context.rights
-        queued = tracker.get_slot(HANDOFF_STATUS) == "queued"
+        queued = fresh_slot(tracker, HANDOFF_STATUS) == "queued"
         if rights is not None and rights.automatic_escalation and not queued:
-            stored = tracker.get_slot(PROBLEM)
+            stored = fresh_slot(tracker, PROBLEM)
             text = latest_user_text(tracker)
             problem = stored or (redact(text) if text and not text.startswith("/") else None)
             if problem:
                 events: list[EventType] = []
                 if stored:
-                    priority = tracker.get_slot(PROBLEM_PRIORITY)
+                    priority = fresh_slot(tracker, PROBLEM_PRIORITY)
                 else:
                     priority = triage(problem).level
                     events += [SlotSet(PROBLEM, problem), SlotSet(PROBLEM_PRIORITY, priority)]
@@ -392,6 +442,11 @@ class ActionAfterSecret(Action):
         return "action_after_secret"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        form = (tracker.active_loop or {}).get("name")
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if requested in FREE_TEXT_SLOTS.get(form, ()):
+            # The answer to the form's question, with the secret masked: the form goes on.
+            return [SlotSet(requested, redact(latest_user_text(tracker))), SlotSet(NEEDS_PROBLEM, False)]
         before = latest_intent_before_secret(tracker)
         if before not in (REPORT_PROBLEM, REQUEST_HUMAN):
             return [SlotSet(NEEDS_PROBLEM, False)]
@@ -424,9 +479,9 @@ class ActionSetPriority(Action):
             dispatcher.utter_message(text=render("problem_priority_unknown", lang), buttons=priority_buttons(lang))
             return []
         events: list[EventType] = [SlotSet(PROBLEM_PRIORITY, level)]
-        problem = tracker.get_slot(PROBLEM)
+        problem = fresh_slot(tracker, PROBLEM)
         rights = context.rights
-        already_queued = tracker.get_slot(HANDOFF_STATUS) == "queued"
+        already_queued = fresh_slot(tracker, HANDOFF_STATUS) == "queued"
         urgent_plus = rights is not None and rights.automatic_escalation and level in URGENT_LEVELS
         if problem and rights is not None and rights.live_chat and (already_queued or urgent_plus):
             # The intake is idempotent by conversation: this updates the waiting entry's level.
@@ -439,10 +494,32 @@ class ActionSetPriority(Action):
 
 
 class ValidateProblemForm(FormValidationAction):
-    """The one sentence asked for before queueing: stored redacted, triaged right away."""
+    """The problem_form's one sentence: what the in-process slot mapping took (redacted), or a
+    message the NLU took for an FAQ question that describes a problem after all.
+
+    The form's `ignored_intents` keep cancels, small talk and requests for a person out of the
+    slot; FAQ questions are ignored too, so that "welche Nummer hat der Support in Wien?" is
+    answered before the form asks again. The NLU's classification of a problem description can
+    land on an FAQ intent, though ("feature request: attendance reports exported automatically"
+    as ask_billing, 0.47): such a message is the description the user was asked for.
+    """
 
     def name(self) -> str:
         return "validate_problem_form"
+
+    async def extract_problem(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot(REQUESTED_SLOT) != PROBLEM:
+            return {}
+        intent = (tracker.latest_message or {}).get("intent") or {}
+        text = latest_user_text(tracker)
+        if intent.get("name") not in QUESTION_INTENTS or not text or text.startswith("/"):
+            return {}
+        weak = float(intent.get("confidence") or 0.0) < WEAK_QUESTION
+        if weak or signals.describes_problem(latest_parse_data(tracker)):
+            return {PROBLEM: redact(text)}
+        return {}
 
     async def validate_problem(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -450,8 +527,4 @@ class ValidateProblemForm(FormValidationAction):
         text = str(value or "").strip()
         if not text or text.startswith("/"):
             return {PROBLEM: None}
-        problem = redact(text)
-        slots: dict[str, Any] = {PROBLEM: problem}
-        if tracker.get_slot(PROBLEM_PRIORITY) not in LEVELS:
-            slots[PROBLEM_PRIORITY] = triage(problem).level
-        return slots
+        return {PROBLEM: redact(text)}

@@ -4,10 +4,18 @@ Configured in `endpoints.yml` (`nlg: type: bot.nlg.KnowledgeNLG`). A response wi
 `bot.answers` is rendered from the knowledge data; any other `utter_<key>` is the message `<key>`
 of the catalog (`bot/messages/*.yml`), in the conversation's language, its placeholders filled
 from the values an action passed along. Doing this in-process saves the action server round trip
-that a custom action would cost on every FAQ answer.
+that a custom action would cost on every FAQ answer, and keeps a form's questions (`utter_ask_*`)
+in-process too.
+
+A renderer that tailors its answer to the signed-in user (`needs_user = True`, e.g. the phone
+answer) gets the user looked up here, through `bot.users` (cached per user).
+
+A message the NLU found to be in neither German nor English (language code `other`) gets the
+short bilingual note that the bot speaks German and English first, then the answer.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Dict, Optional, Text
 
@@ -15,13 +23,15 @@ from rasa.core.nlg.generator import NaturalLanguageGenerator
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import messages
+from bot import messages, users
 from bot.answers import renderers
-from bot.answers.context import from_rasa_tracker
+from bot.answers.context import build, rasa_user_turns
 
 logger = logging.getLogger(__name__)
 
 UTTER_PREFIX = "utter_"
+OTHER_LANGUAGE = "other"
+OTHER_LANGUAGE_NOTE = "other_language"
 
 
 class KnowledgeNLG(NaturalLanguageGenerator):
@@ -43,10 +53,40 @@ class KnowledgeNLG(NaturalLanguageGenerator):
         renderer = self.renderers.get(utter_action)
         if renderer is None and key not in self.catalog:
             return await self.domain_responses.generate(utter_action, tracker, output_channel, **kwargs)
-        context = from_rasa_tracker(tracker, kwargs)
+        turns = rasa_user_turns(tracker)
+        user = None
+        if renderer is not None and getattr(renderer, "needs_user", False):
+            token = users.latest_identity_token(metadata for _, metadata in turns)
+            if token:
+                user = await asyncio.to_thread(users.lookup, token)
+        context = build(turns, tracker.current_slot_values(), kwargs, user)
         if renderer is not None:
-            return renderer(context)
-        return {"text": messages.render(key, context.lang, **_fillable(kwargs))}
+            reply = renderer(context)
+        else:
+            reply = {"text": messages.render(key, context.lang, **_fillable(kwargs))}
+        if context.message_language == OTHER_LANGUAGE and not _replied_since_user(tracker):
+            return _with_language_note(reply)
+        return reply
+
+
+def _replied_since_user(tracker: DialogueStateTracker) -> bool:
+    """True when the bot already said something to the latest user message."""
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, BotUttered):
+            return True
+    return False
+
+
+def _with_language_note(reply: Dict[Text, Any]) -> Dict[Text, Any]:
+    """The bilingual note before the first reply to a message in another language."""
+    if not reply.get("text"):
+        return reply
+    note = messages.render(OTHER_LANGUAGE_NOTE, "de")
+    return {**reply, "text": f"{note}\n\n{reply['text']}"}
 
 
 def _fillable(values: Dict[Text, Any]) -> Dict[Text, Any]:

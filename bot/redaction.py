@@ -7,6 +7,10 @@ service) and by the NLU to warn the user. The masks are language-neutral
 What is deliberately *not* a secret: phone numbers, meeting IDs and error codes. A number only
 counts as a host key when a key word (host key, Hostschlüssel, PIN, …) stands next to it, and a
 long digit run only counts as a card number when it passes the Luhn check.
+
+Redaction is idempotent: a text is redacted on its way into the tracker store, again when the
+action server builds a transcript and once more in the live-agent service, and a mask is never
+taken for a secret of its own ("password: [REDACTED password]" stays as it is).
 """
 from __future__ import annotations
 
@@ -51,9 +55,11 @@ _HOST_KEY_BEFORE = re.compile(
 
 # --- passwords -------------------------------------------------------------------------------
 _PASSWORD_WORD = r"(?:passw(?:or)?[dt]|passwd|kennwort|pass(?:wort)?|pwd|pw|passcode)"
-# "Passwort: x", "password = x", "mein Passwort ist x", "my password is x", "Kennwort lautet x"
+# "Passwort: x", "password = x", "mein Passwort ist x", "my password is x", "Kennwort lautet x",
+# "das Passwort für mein Konto ist x", "the password of the admin account is x"
+_PASSWORD_OF = r"(?:\s+(?:für|fuer|for|of|von|vom|zu|zum|zur|to|bei|beim)(?:\s+[^\s:=\"'„“»]+){1,3}?)?"
 _PASSWORD_EXPLICIT = re.compile(
-    rf"\b{_PASSWORD_WORD}\b\s*(?:[:=]|\s(?:ist|is|lautet|was|war|heißt|heisst)\s*:?)\s*"
+    rf"\b{_PASSWORD_WORD}\b{_PASSWORD_OF}\s*(?:[:=]|\s(?:ist|is|lautet|was|war|heißt|heisst)\b\s*:?)\s*"
     r"(?:[\"'„“»](?P<quoted>[^\"'“”«»\n]+)[\"'“”«»]|(?P<value>[^\s\"'“”«»]+))",
     re.IGNORECASE,
 )
@@ -75,7 +81,9 @@ _NOT_A_PASSWORD = frozenset(
 # --- card numbers ----------------------------------------------------------------------------
 # 13–19 digits, optionally grouped by single spaces or dashes. Card numbers never start with 0;
 # a leading "+", "(" or "0" ("0049 …") marks a phone number, and so does a phone word before it.
-_CARD_CANDIDATE = re.compile(r"(?<![\d+(])[1-9](?:[ -]?\d){12,18}(?!\d)")
+# Every start position is tried (a lookahead), so a digit run glued to a word before it
+# ("hunter22 4111 1111 1111 1111") does not hide the card number that follows.
+_CARD_CANDIDATE = re.compile(r"(?<![\d+(])(?=([1-9](?:[ -]?\d){12,18})(?!\d))")
 _PHONE_CONTEXT = re.compile(
     r"(?:tel\b|telefon|phone|fax|hotline|anruf|ruf\w* \w* ?an\b|call|durchwahl|extension|nummer|number)"
     r"[^\d\n]{0,15}$",
@@ -100,21 +108,26 @@ def luhn_valid(digits: str) -> bool:
 def _card_numbers(text: str) -> list[Secret]:
     found = []
     for match in _CARD_CANDIDATE.finditer(text):
-        digits = re.sub(r"\D", "", match.group())
+        candidate = match.group(1)
+        digits = re.sub(r"\D", "", candidate)
         if not (13 <= len(digits) <= 19 and luhn_valid(digits)):
             continue
         before = text[max(0, match.start() - 30):match.start()]
         if _PHONE_CONTEXT.search(before) and not _CARD_CONTEXT.search(before):
             continue
-        found.append(Secret(CARD_NUMBER, match.start(), match.end()))
+        found.append(Secret(CARD_NUMBER, match.start(), match.start() + len(candidate)))
     return found
 
 
 def _host_keys(text: str) -> list[Secret]:
+    # Every start position is tried: a digit run that reaches into a card number before it
+    # ("4111 1111 1111 1111 739214 Hostschlüssel") must not hide the key that follows.
     found = []
     for pattern in (_HOST_KEY_AFTER, _HOST_KEY_BEFORE):
-        for match in pattern.finditer(text):
+        position = 0
+        while (match := pattern.search(text, position)) is not None:
             found.append(Secret(HOST_KEY, match.start("value"), match.end("value")))
+            position = match.start("value") + 1
     return found
 
 
@@ -142,11 +155,15 @@ def find_secrets(text: str) -> list[Secret]:
     """Every secret in `text`, in order, without overlaps (the earlier, longer span wins)."""
     if not text:
         return []
-    masks = [(m.start(), m.end()) for m in _MASK.finditer(text)]
-    candidates = [
-        secret for secret in _card_numbers(text) + _host_keys(text) + _passwords(text)
-        if not any(secret.start < end and start < secret.end for start, end in masks)
-    ]
+    # Each stretch between masks on its own: a mask's words ("key", "password") are no key word,
+    # and what stood next to the masked secret is no secret of its own.
+    candidates: list[Secret] = []
+    position = 0
+    for stretch_end, next_position in [(m.start(), m.end()) for m in _MASK.finditer(text)] + [(len(text), len(text))]:
+        stretch = text[position:stretch_end]
+        for secret in _card_numbers(stretch) + _host_keys(stretch) + _passwords(stretch):
+            candidates.append(Secret(secret.kind, secret.start + position, secret.end + position))
+        position = next_position
     candidates.sort(key=lambda s: (s.start, -(s.end - s.start)))
     secrets: list[Secret] = []
     for secret in candidates:

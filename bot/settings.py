@@ -6,6 +6,7 @@ Development defaults let `make run` work with no configuration at all; productio
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +44,19 @@ class Settings:
     smtp_url: str
     mail_from: str
     support_inbox: str
+    # Several Rasa processes: the live-agent service routes each conversation to one of them.
+    rasa_urls: tuple[str, ...] = ()
+    # Redis carries pushes, locks and rate limits between live-agent instances; none: one process.
+    redis_url: str = ""
+    # This live-agent instance's name in /health and the logs.
+    instance: str = ""
+    # Connections each process keeps to PostgreSQL (docs/scaling.md has the budget).
+    database_pool_size: int = 5
+    database_max_overflow: int = 5
+    # How often the action server forwards what waits in its outbox.
+    outbox_flush_seconds: float = 15.0
+    # Rasa's Redis lock store (bot.lock_store): a lock of a killed process expires after this.
+    rasa_lock_lifetime_seconds: float = 20.0
 
     @property
     def production(self) -> bool:
@@ -71,9 +85,15 @@ class Settings:
         return self
 
 
+def _url_list(value: str) -> tuple[str, ...]:
+    return tuple(url.strip().rstrip("/") for url in value.split(",") if url.strip())
+
+
 def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None) -> Settings:
     """Build settings from an environment mapping (the process environment by default)."""
     env = os.environ if environ is None else environ
+    rasa_url = env.get("RASA_URL", "http://localhost:5005")
+    handoff_port = int(env.get("HANDOFF_PORT", "8080"))
     return Settings(
         env=env.get("BOT_ENV", "development"),
         database_url=env.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bolt.db'}"),
@@ -81,11 +101,11 @@ def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None)
         service_token=env.get("HANDOFF_SERVICE_TOKEN", DEV_SERVICE_TOKEN),
         agent_token_secret=env.get("AGENT_TOKEN_SECRET", DEV_AGENT_TOKEN_SECRET),
         rasa_api_token=env.get("RASA_API_TOKEN", DEV_RASA_API_TOKEN),
-        rasa_url=env.get("RASA_URL", "http://localhost:5005"),
+        rasa_url=rasa_url,
         handoff_url=env.get("HANDOFF_URL", "http://localhost:8080"),
         action_server_port=int(env.get("ACTION_SERVER_PORT", "5055")),
         rasa_port=int(env.get("RASA_PORT", "5005")),
-        handoff_port=int(env.get("HANDOFF_PORT", "8080")),
+        handoff_port=handoff_port,
         knowledge_dir=Path(env.get("KNOWLEDGE_DIR", str(ROOT / "knowledge"))),
         # Outbound webhooks: POST target (empty: none are sent) and the HMAC signing secret.
         webhook_url=env.get("HANDOFF_WEBHOOK_URL", "").strip(),
@@ -96,6 +116,13 @@ def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None)
         mail_from=env.get("MAIL_FROM", "Bolt Support <bolt@localhost>"),
         # Where tickets created while no agent is online are mailed (empty: they are not).
         support_inbox=env.get("SUPPORT_INBOX", "").strip(),
+        rasa_urls=_url_list(env.get("RASA_URLS", "")) or _url_list(rasa_url),
+        redis_url=env.get("REDIS_URL", ""),
+        instance=env.get("HANDOFF_INSTANCE") or f"{socket.gethostname()}:{handoff_port}",
+        database_pool_size=int(env.get("DATABASE_POOL_SIZE", "5")),
+        database_max_overflow=int(env.get("DATABASE_MAX_OVERFLOW", "5")),
+        outbox_flush_seconds=float(env.get("OUTBOX_FLUSH_SECONDS", "15")),
+        rasa_lock_lifetime_seconds=float(env.get("RASA_LOCK_LIFETIME_SECONDS", "20")),
     )
 
 

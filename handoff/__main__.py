@@ -11,7 +11,11 @@ import sys
 
 import yaml
 from aiohttp import web
+from aiohttp.web_log import AccessLogger
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
 
+from bot.database import migration_lock
 from bot.settings import InsecureSettings, get_settings
 from handoff import repository
 from handoff.app import create_app
@@ -20,11 +24,22 @@ from handoff.db import Database, make_engine
 from handoff.migrate import upgrade
 
 
+class QuietAccessLogger(AccessLogger):
+    """The access log without the load balancer's health checks (one a second per balancer)."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        if request.path == "/health" and response.status == 200:
+            return
+        super().log(request, response, time)
+
+
 def seed_demo_agents(config: HandoffConfig) -> list[str]:
     data = yaml.safe_load(config.demo_file.read_text(encoding="utf-8")) or {}
     database = Database(make_engine(config.database_url), threads=1)
     try:
-        return database.write_sync(repository.seed_agents, data.get("agents") or [])
+        # Instances starting together would otherwise insert the same agents at once.
+        with migration_lock(config.database_url):
+            return database.write_sync(repository.seed_agents, data.get("agents") or [])
     finally:
         database.close()
 
@@ -56,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
             f"(agent console: /agent)",
             flush=True,
         )
-        web.run_app(create_app(config), host=args.host, port=settings.handoff_port, print=None)
+        # Sockets are closed on shutdown (app.close_sockets): a stop takes seconds, not a minute.
+        web.run_app(create_app(config), host=args.host, port=settings.handoff_port, print=None,
+                    shutdown_timeout=5, access_log_class=QuietAccessLogger)
     return 0
 
 

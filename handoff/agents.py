@@ -13,7 +13,8 @@ from handoff.errors import BadRequest, HandoffError, Unauthorized
 from handoff.httputil import agent_for_token, answer, json_body, require_agent, text_field
 from handoff.models import QUEUES
 from handoff.security import mint_agent_token, password_matches
-from handoff.state import CONFIG, DATABASE, HUB
+from handoff.locks import LockTimeout
+from handoff.state import CONFIG, DATABASE, HUB, LOCKS
 
 logger = logging.getLogger(__name__)
 
@@ -101,14 +102,20 @@ async def transfer(request: web.Request) -> web.Response:
 
 async def _close(request: web.Request, how: str) -> web.Response:
     agent = await require_agent(request)
-    detail = await integrations.close(request.app, request.match_info["id"], agent, how)
-    await services.push_conversation_event(request.app, "resolved" if how == "resolve" else "released", detail, agent)
-    await services.tell_user(request.app, detail, "resolved" if how == "resolve" else "released", "bot")
+    app = request.app
+    detail = await integrations.close(app, request.match_info["id"], agent, how)
+    await services.push_conversation_event(app, "resolved" if how == "resolve" else "released", detail, agent)
+    await services.tell_user(app, detail, "resolved" if how == "resolve" else "released", "bot")
     if how == "resolve":
-        await integrations.offer_transcript(request.app, detail)
-    await services.refresh_positions(request.app, detail["queue"])
-    # The bot's context records the agent conversation; if Rasa is down, a retry follows.
-    detail["tracker_event_delivered"] = await services.deliver_tracker_event(request.app, detail["id"])
+        await integrations.offer_transcript(app, detail)
+    await services.refresh_positions(app, detail["queue"])
+    # The bot's context records the agent conversation; if Rasa is down (or the conversation
+    # busy), the retry job or the conversation's next message to Rasa delivers it.
+    try:
+        async with app[LOCKS].hold(detail["id"], wait_seconds=5):
+            detail["tracker_event_delivered"] = await services.deliver_tracker_event(app, detail["id"])
+    except LockTimeout:
+        detail["tracker_event_delivered"] = False
     return answer(detail)
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 from typing import AsyncIterator, Awaitable, Callable
-from weakref import WeakValueDictionary
 
 import aiohttp
 from aiohttp import web
@@ -13,17 +12,20 @@ from handoff.background import background_ctx
 from handoff.config import HandoffConfig
 from handoff.db import Database, make_engine
 from handoff.errors import HandoffError
+from handoff.bus import Bus, MemoryBus, RedisBus
 from handoff.hub import Hub
 from handoff.httputil import answer
-from handoff.ratelimit import SenderLimits
+from handoff.locks import MemoryLocks, RedisLocks
+from handoff.ratelimit import RedisSenderLimits, SenderLimits
 from handoff.rasa import RasaClient
 from handoff.sla import load_sla_table
 from handoff.state import (
     CONFIG,
-    CONVERSATION_LOCKS,
     DATABASE,
     HUB,
+    LOCKS,
     RASA,
+    RELAY_BACKOFF,
     SENDER_LIMITS,
     SLA_TABLE,
 )
@@ -56,16 +58,49 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    app[DATABASE] = Database(make_engine(config.database_url), threads=config.database_threads)
+    settings = config.settings
+    engine = make_engine(config.database_url, settings.database_pool_size, settings.database_max_overflow)
+    app[DATABASE] = Database(engine, threads=config.database_threads)
     yield
     app[DATABASE].close()
+
+
+async def backplane_ctx(app: web.Application) -> AsyncIterator[None]:
+    """What the instances share besides the database: pushes, locks, rate limits.
+
+    With `REDIS_URL`, Redis carries them (any number of instances); without, they stay in
+    this process (one instance, as `make run` starts it).
+    """
+    config = app[CONFIG]
+    client = None
+    if config.settings.redis_url:
+        import redis.asyncio as redis
+
+        client = redis.Redis.from_url(
+            config.settings.redis_url, socket_connect_timeout=2, socket_timeout=5,
+            health_check_interval=15,
+        )
+        bus: Bus = RedisBus(client)
+        app[LOCKS] = RedisLocks(client)
+        app[SENDER_LIMITS] = RedisSenderLimits(client, config.sender_burst, config.sender_rate)
+    else:
+        bus = MemoryBus()
+        app[LOCKS] = MemoryLocks()
+        app[SENDER_LIMITS] = SenderLimits(config.sender_burst, config.sender_rate)
+    app[HUB] = Hub(bus)
+    await app[HUB].start()
+    yield
+    await bus.close()
+    if client is not None:
+        await client.close()
 
 
 async def rasa_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     async with aiohttp.ClientSession() as http:
         app[RASA] = RasaClient(
-            http, config.settings.rasa_url, config.settings.rasa_api_token, config.rasa_timeout_seconds
+            http, config.settings.rasa_urls or config.settings.rasa_url,
+            config.settings.rasa_api_token, config.rasa_timeout_seconds,
         )
         yield
 
@@ -78,11 +113,10 @@ def create_app(config: HandoffConfig) -> web.Application:
     """The application; the database must be migrated (`python -m handoff migrate`)."""
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[error_middleware])
     app[CONFIG] = config
-    app[HUB] = Hub()
-    app[SENDER_LIMITS] = SenderLimits(config.sender_burst, config.sender_rate)
-    app[CONVERSATION_LOCKS] = WeakValueDictionary()
     app[SLA_TABLE] = load_sla_table(config.settings.knowledge_dir)
+    app[RELAY_BACKOFF] = {}
     app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(backplane_ctx)
     app.cleanup_ctx.append(rasa_ctx)
     app.cleanup_ctx.append(background_ctx)
     app.cleanup_ctx.append(integrations.outbox_ctx)

@@ -37,6 +37,13 @@ class HandoffConfig:
     sla_warning_minutes: int = 15
     sla_check_seconds: float = 30.0
     rasa_timeout_seconds: float = 30.0
+    # A user message no Rasa process answered is tried again this often (and its agent_handled
+    # event); a message waits at most this long for its conversation's lock before it is left
+    # to the lock's holder or the retry job.
+    relay_retry_seconds: float = 2.0
+    relay_lock_wait_seconds: float = 60.0
+    # An instance posting a conversation's agent_handled event holds its lease this long.
+    tracker_event_lease_seconds: float = 30.0
     # An agent socket must authenticate within this time.
     auth_timeout_seconds: float = 10.0
     # Threads running blocking database work off the event loop.

@@ -1,7 +1,13 @@
-"""Who is connected: widget sockets per conversation and signed-in agent sockets; push to them.
+"""Who is connected to this instance, and pushes that reach every instance.
 
-In-process only: one live-agent service process holds the sockets (several processes would need
-a broker such as Redis pub/sub here; the database already is the shared state).
+The sockets are local: each live-agent instance keeps its own widget sockets (per
+conversation) and signed-in agent sockets. A push goes through the bus (`handoff.bus`): in
+process with one instance, Redis pub/sub with several; each instance delivers what it
+receives to its own sockets. Everything else the instances share lives in the database.
+
+    await hub.to_conversation(conversation_id, frame)   # the user's widget(s), wherever they are
+    await hub.to_agents(frame, queue="tier1")           # agents who may handle tier1
+    await hub.to_agents(frame, agent="anna")            # one agent's consoles
 """
 from __future__ import annotations
 
@@ -11,31 +17,67 @@ from typing import Any
 
 from aiohttp import WSCloseCode, web
 
+from handoff.bus import AGENTS, Bus, MemoryBus, conversation_topic
 from handoff.repository import AgentInfo
 
 logger = logging.getLogger(__name__)
 
 
 class Hub:
-    def __init__(self) -> None:
+    def __init__(self, bus: Bus | None = None) -> None:
+        self.bus = bus or MemoryBus()
         self.widgets: dict[str, set[web.WebSocketResponse]] = {}
         self.agents: dict[web.WebSocketResponse, AgentInfo] = {}
 
-    def add_widget(self, conversation_id: str, socket: web.WebSocketResponse) -> None:
-        self.widgets.setdefault(conversation_id, set()).add(socket)
+    async def start(self) -> None:
+        await self.bus.start(self._deliver)
 
-    def remove_widget(self, conversation_id: str, socket: web.WebSocketResponse) -> None:
+    async def add_widget(self, conversation_id: str, socket: web.WebSocketResponse) -> None:
+        sockets = self.widgets.setdefault(conversation_id, set())
+        sockets.add(socket)
+        if len(sockets) == 1:
+            await self.bus.watch(conversation_topic(conversation_id))
+
+    async def remove_widget(self, conversation_id: str, socket: web.WebSocketResponse) -> None:
         sockets = self.widgets.get(conversation_id)
-        if sockets is not None:
-            sockets.discard(socket)
-            if not sockets:
-                del self.widgets[conversation_id]
+        if sockets is None:
+            return
+        sockets.discard(socket)
+        if not sockets:
+            del self.widgets[conversation_id]
+            await self.bus.unwatch(conversation_topic(conversation_id))
 
     def add_agent(self, socket: web.WebSocketResponse, agent: AgentInfo) -> None:
         self.agents[socket] = agent
 
     def remove_agent(self, socket: web.WebSocketResponse) -> None:
         self.agents.pop(socket, None)
+
+    async def to_conversation(self, conversation_id: str, frame: dict[str, Any]) -> int:
+        """Push to the conversation's widget sockets on every instance.
+
+        Returns how many instances hold at least one of them (0: the user is not connected).
+        """
+        return await self.bus.publish(conversation_topic(conversation_id), {"frame": frame})
+
+    async def to_agents(self, frame: dict[str, Any], queue: str | None = None, agent: str | None = None) -> int:
+        """Push to the signed-in agents who may handle `queue` (all when None), or to `agent` only."""
+        return await self.bus.publish(AGENTS, {"frame": frame, "queue": queue, "agent": agent})
+
+    async def _deliver(self, topic: str, payload: dict[str, Any]) -> int:
+        """What the bus received: to this instance's sockets of `topic`."""
+        frame = payload.get("frame")
+        if not isinstance(frame, dict):
+            return 0
+        if topic == AGENTS:
+            queue, username = payload.get("queue"), payload.get("agent")
+            sockets = [
+                s for s, info in self.agents.items()
+                if (username is None or info.username == username) and info.can_handle(queue)
+            ]
+        else:
+            sockets = list(self.widgets.get(topic.removeprefix("conversation:"), ()))
+        return await self._send(sockets, frame)
 
     async def _send(self, sockets: list[web.WebSocketResponse], frame: dict[str, Any]) -> int:
         async def send(socket: web.WebSocketResponse) -> bool:
@@ -50,16 +92,6 @@ class Hub:
 
         results = await asyncio.gather(*(send(s) for s in sockets))
         return sum(results)
-
-    async def to_conversation(self, conversation_id: str, frame: dict[str, Any], *, skip: Any = None) -> int:
-        """Push to every widget socket of the conversation; returns how many got it."""
-        sockets = [s for s in self.widgets.get(conversation_id, ()) if s is not skip]
-        return await self._send(sockets, frame)
-
-    async def to_agents(self, frame: dict[str, Any], queue: str | None = None) -> int:
-        """Push to the signed-in agents who may handle `queue` (all of them when None)."""
-        sockets = [s for s, agent in self.agents.items() if queue is None or agent.can_handle(queue)]
-        return await self._send(sockets, frame)
 
     async def close_all(self) -> None:
         sockets = [s for group in self.widgets.values() for s in group] + list(self.agents)

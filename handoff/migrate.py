@@ -6,6 +6,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from bot.database import migration_lock
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -18,4 +20,6 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+    """Alembic upgrade under the project's migration lock (several instances may start at once)."""
+    with migration_lock(database_url):
+        command.upgrade(alembic_config(database_url), revision)

@@ -93,6 +93,8 @@ class Conversation(Base):
     restoration_warned_at = Column(UTCDateTime)
     # The agent_handled slot still has to reach Rasa's tracker (Rasa was down at release).
     tracker_event_pending = Column(Boolean, nullable=False, default=False)
+    # An instance is delivering that event until then (a lease, so it is posted once).
+    tracker_event_claimed_until = Column(UTCDateTime)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -116,8 +118,19 @@ class Message(Base):
     handoff = Column(JSON)  # the bot's handoff marker, when this reply carried one
     agent = Column(String(64))
     at = Column(UTCDateTime, nullable=False, default=utcnow)
+    # The widget's id of a user message: a resend after a reconnect is recognised by it.
+    client_id = Column(String(64))
+    # `pending` while the bot has yet to answer this user message (Rasa down or busy); NULL
+    # once answered, and for every message that never goes to the bot.
+    relay = Column(String(8), index=True)
+    # What goes to Rasa with it (the identity token, the locale) while it waits; then cleared.
+    relay_metadata = Column(JSON)
 
     conversation = relationship("Conversation", back_populates="messages", lazy="raise")
+
+    __table_args__ = (
+        Index("uq_handoff_messages_client_id", "conversation_id", "client_id", unique=True),
+    )
 
 
 class Ticket(Base):

@@ -3,6 +3,9 @@ scripts assembled by `handoff.assets`), health, the OpenAPI description, and the
 endpoints (absent in production)."""
 from __future__ import annotations
 
+import asyncio
+import logging
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -10,13 +13,19 @@ from typing import Any
 import yaml
 from aiohttp import web
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.identity import mint_token
+from bot.settings import ROOT
 from handoff.assets import Scripts, page_facts
 from handoff.errors import BadRequest, NotFound
 from handoff.httputil import answer, json_body
 from handoff.openapi import openapi_document
-from handoff.state import CONFIG, DATABASE
+from handoff.state import CONFIG, DATABASE, HUB, RASA
+
+logger = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT_SECONDS = 2.0
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -66,12 +75,43 @@ async def static(request: web.Request) -> web.StreamResponse:
     return web.Response(text=script.text, content_type="application/javascript", charset="utf-8", headers=headers)
 
 
+@lru_cache(maxsize=1)
+def version() -> str:
+    """The product's version, from pyproject.toml."""
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        return str(tomllib.load(handle)["project"]["version"])
+
+
 async def health(request: web.Request) -> web.Response:
+    """CONTRACT.md "Operations surface"; also the load balancer's and Kubernetes' readiness check.
+
+    503 when the database can't be reached (this instance can store nothing); `degraded` when
+    the bus can't (pushes then reach this instance's own sockets only). `rasa` false is still
+    ready: messages are stored and answered once a Rasa process is back.
+    """
+    app = request.app
+    database = app[DATABASE]
+
     def ping(session: Any) -> None:
         session.execute(text("SELECT 1"))
 
-    await request.app[DATABASE].read(ping)
-    return answer({"status": "ok"})
+    try:
+        await asyncio.wait_for(database.read(ping), HEALTH_TIMEOUT_SECONDS)
+        database_ok = True
+    except (SQLAlchemyError, asyncio.TimeoutError) as error:
+        logger.warning("health: database unreachable: %s", error)
+        database_ok = False
+    bus = app[HUB].bus
+    bus_ok = await bus.healthy()
+    body = {
+        "status": "ok" if database_ok and bus_ok else ("degraded" if database_ok else "unavailable"),
+        "instance": app[CONFIG].settings.instance,
+        "database": database.engine.dialect.name,
+        "bus": bus.kind,
+        "rasa": await app[RASA].reachable(),
+        "version": version(),
+    }
+    return answer(body, status=200 if database_ok else 503)
 
 
 async def openapi(request: web.Request) -> web.Response:

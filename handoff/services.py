@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from handoff import repository
+from handoff import claims, repository
 from handoff.repository import AgentInfo
 from handoff.state import CONFIG, DATABASE, HUB, RASA
 from handoff.texts import system_text
@@ -56,17 +56,19 @@ async def push_conversation_event(
 
 
 async def deliver_tracker_event(app: web.Application, conversation_id: str) -> bool:
-    """Append `agent_handled` to Rasa's tracker; on failure it stays pending for a retry."""
-    if await app[RASA].agent_handled(conversation_id):
-        await app[DATABASE].write(repository.tracker_event_delivered, conversation_id)
-        return True
-    return False
-
-
-async def deliver_pending_tracker_events(app: web.Application) -> None:
-    for conversation_id in await app[DATABASE].read(repository.pending_tracker_events):
-        if not await deliver_tracker_event(app, conversation_id):
-            break  # Rasa is still down; the next round tries again
+    """Append `agent_handled` to Rasa's tracker, once: the caller holds the conversation's
+    lock, and the event's lease (`claims.claim_tracker_event`) keeps any other instance off
+    it meanwhile. On failure it stays pending for the retry job. True when delivered now."""
+    database = app[DATABASE]
+    if not await database.write(claims.claim_tracker_event, conversation_id,
+                                app[CONFIG].tracker_event_lease_seconds):
+        return False  # delivered already, or another instance is delivering it right now
+    delivered = False
+    try:
+        delivered = await app[RASA].agent_handled(conversation_id)
+    finally:
+        await database.write(claims.finish_tracker_event, conversation_id, delivered)
+    return delivered
 
 
 async def refresh_positions(app: web.Application, *queues: str | None) -> None:
@@ -76,8 +78,8 @@ async def refresh_positions(app: web.Application, *queues: str | None) -> None:
     for queue in {q for q in queues if q}:
         positions = await app[DATABASE].read(repository.queue_positions, queue)
         for conversation_id, position in positions:
-            if conversation_id in hub.widgets:
-                await hub.to_conversation(conversation_id, {
-                    "type": "queue", "queue": queue, "position": position,
-                    "estimated_wait_minutes": position * average,
-                })
+            # The user's socket may be on any instance: the bus finds it (or nobody listens).
+            await hub.to_conversation(conversation_id, {
+                "type": "queue", "queue": queue, "position": position,
+                "estimated_wait_minutes": position * average,
+            })

@@ -1,12 +1,15 @@
 """`GET /ws/chat`: the help-center widget's websocket (CONTRACT.md, widget protocol).
 
-Frames in: `hello` (first), then `message`. Frames out: `welcome`, `history` (on resume),
-`message` (bot/agent/system), `handoff` (the bot's marker), `mode` (bot or agent now answers),
-`error`. While the bot has the conversation, each user message goes to Rasa's REST channel and
-every reply is relayed; while an agent has it (waiting or claimed), it goes to the agents only.
+Frames in: `hello` (first), then `message` (with an optional `client_id`). Frames out:
+`welcome`, `history` (on resume), `ack` (a message with a `client_id` is stored), `message`
+(bot/agent/system), `handoff` (the bot's marker), `mode` (bot or agent now answers), `error`.
+Every user message is stored first. While the bot has the conversation it then goes to Rasa
+(`handoff.relay`: in order, once, retried until a Rasa process answers) and every reply is
+pushed; while an agent has it (waiting or claimed), it goes to the agents only.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -14,21 +17,20 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.identity import verify_token
-from bot.levels import PRIORITY_LEVELS
-from handoff import integrations, repository, services
+from handoff import claims, integrations, relay, repository
 from handoff.errors import HandoffError
 from handoff.models import AGENT_MODE
 from handoff.ratelimit import TokenBucket
-from handoff.rasa import RasaUnavailable
-from handoff.repository import Escalation
-from handoff.state import CONFIG, DATABASE, HUB, RASA, SENDER_LIMITS, conversation_lock
-from handoff.texts import language_of, system_text
+from handoff.state import CONFIG, DATABASE, HUB, SENDER_LIMITS
 
 logger = logging.getLogger(__name__)
 
 LOCALES = ("de", "en")
 MAX_CONVERSATION_ID = 128
+MAX_CLIENT_ID = 64
 
 
 class FrameError(Exception):
@@ -94,7 +96,7 @@ class ChatConnection:
             repository.open_conversation, wanted, uuid.uuid4().hex, self.user_id, locale
         )
         self.conversation_id = conversation["id"]
-        self.app[HUB].add_widget(self.conversation_id, self.socket)
+        await self.app[HUB].add_widget(self.conversation_id, self.socket)
         mode = "agent" if conversation["status"] in AGENT_MODE else "bot"
         welcome: dict[str, Any] = {
             "type": "welcome",
@@ -118,124 +120,104 @@ class ChatConnection:
             raise FrameError(
                 "too_long", f"a message may have at most {self.config.max_text_bytes} bytes"
             )
-        if not self.bucket.take() or not self.app[SENDER_LIMITS].take(self.conversation_id):
+        client_id = frame.get("client_id")
+        if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID):
+            raise FrameError("invalid_client_id", f"client_id must be a string of at most {MAX_CLIENT_ID} characters")
+        if not self.bucket.take() or not await self.app[SENDER_LIMITS].take(self.conversation_id):
             raise FrameError("rate_limited", "too many messages; please wait a moment")
         conversation_id = self.conversation_id
-        async with conversation_lock(self.app, conversation_id):
-            stored, conversation = await self.app[DATABASE].write(
-                repository.add_user_message, conversation_id, text
+        stored, conversation, duplicate = await self.store(conversation_id, text, client_id)
+        if client_id is not None:
+            # Stored: a resend of this id after a reconnect is recognised and not processed again.
+            await self.socket.send_json({"type": "ack", "client_id": client_id, "duplicate": duplicate})
+        if duplicate:
+            # The instance that took it first may have died before the bot answered.
+            await relay.drain(self.app, conversation_id)
+        elif stored.get("relay") is None and conversation["status"] in AGENT_MODE:
+            await self.app[HUB].to_agents(
+                {
+                    "type": "user_message",
+                    "conversation_id": conversation_id,
+                    "queue": conversation["queue"],
+                    "agent": conversation["agent"],
+                    "message": public_message(stored),
+                },
+                queue=conversation["queue"],
             )
-            if conversation["status"] in AGENT_MODE:
-                await self.app[HUB].to_agents(
-                    {
-                        "type": "user_message",
-                        "conversation_id": conversation_id,
-                        "queue": conversation["queue"],
-                        "agent": conversation["agent"],
-                        "message": stored,
-                    },
-                    queue=conversation["queue"],
-                )
-                return
-            await self.relay_to_bot(conversation, text)
+        else:
+            await relay.drain(self.app, conversation_id, relay.Fresh(stored["id"], text))
 
-    async def relay_to_bot(self, conversation: dict[str, Any], text: str) -> None:
-        app = self.app
-        conversation_id = conversation["id"]
-        hub = app[HUB]
+    async def store(self, conversation_id: str, text: str, client_id: str | None) -> tuple[dict, dict, bool]:
         metadata: dict[str, Any] = {}
         if self.token:
             metadata["identity_token"] = self.token
         if self.locale:
             metadata["locale"] = self.locale
-        if conversation.get("tracker_event_pending"):
-            # Rasa must know about the agent conversation before it answers again.
-            await services.deliver_tracker_event(app, conversation_id)
         try:
-            replies = await app[RASA].send(conversation_id, text, metadata)
-        except RasaUnavailable as error:
-            logger.warning("Rasa unavailable for %s: %s", conversation_id, error)
-            language = conversation.get("language") or self.locale
-            notice = system_text("rasa_unavailable", language_of(language))
-            await app[DATABASE].write(repository.add_message, conversation_id, "system", notice)
-            await hub.to_conversation(conversation_id, {"type": "message", "from": "system", "text": notice})
-            return
-        for reply in replies:
-            custom = reply.get("custom") if isinstance(reply.get("custom"), dict) else {}
-            marker = custom.get("handoff") if isinstance(custom.get("handoff"), dict) else None
-            reply_text = reply.get("text") if isinstance(reply.get("text"), str) else ""
-            buttons = [
-                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                for b in reply.get("buttons") or []
-                if isinstance(b, dict)
-            ]
-            if not (reply_text or buttons or marker):
-                continue
-            await app[DATABASE].write(
-                repository.add_message, conversation_id, "bot", reply_text,
-                buttons=buttons or None, handoff=marker,
+            return await self.app[DATABASE].write(
+                claims.store_user_message, conversation_id, text, client_id, metadata
             )
-            if reply_text or buttons:
-                frame: dict[str, Any] = {"type": "message", "from": "bot", "text": reply_text}
-                if buttons:
-                    frame["buttons"] = buttons
-                await hub.to_conversation(conversation_id, frame)
-            if marker:
-                frame = {**marker, "type": "handoff"}
-                if marker.get("status") == "queued":
-                    frame.setdefault("estimated_wait_minutes", await self.ensure_queued(marker))
-                await hub.to_conversation(conversation_id, frame)
+        except IntegrityError:
+            # The same client id arrived on another connection at the same moment: it is stored.
+            return await self.app[DATABASE].write(
+                claims.store_user_message, conversation_id, text, client_id, metadata
+            )
 
-    async def ensure_queued(self, marker: dict[str, Any]) -> int:
-        """The bot queued the user: normally the intake did it already; if not, do it here.
 
-        Returns the estimated wait in minutes.
-        """
-        assert self.conversation_id is not None
-        average = self.config.average_handling_minutes
-        state = await self.app[DATABASE].read(repository.conversation_state, self.conversation_id)
-        if state["status"] in AGENT_MODE:
-            return state.get("position", 0) * average
-        queue = marker.get("queue") if marker.get("queue") in ("tier1", "tier2") else "tier1"
-        priority = marker.get("priority") if marker.get("priority") in PRIORITY_LEVELS else None
-        escalation = Escalation(
-            conversation_id=self.conversation_id,
-            queue=queue,
-            priority=priority,
-            prioritized=bool(marker.get("prioritized")),
-            user_id=self.user_id,
-        )
-        answer, newly = await integrations.escalate(self.app, escalation)
-        if newly:
-            await services.announce_escalation(self.app, self.conversation_id)
-        return answer["estimated_wait_minutes"]
+def public_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as clients see it (without the row id)."""
+    return {k: v for k, v in message.items() if k not in ("id", "relay")}
+
+
+# Frames read but not handled yet; beyond this the socket is read no further until one is done.
+PENDING_FRAMES = 32
 
 
 async def chat_socket(request: web.Request) -> web.WebSocketResponse:
+    """Frames are handled one after another, in order (a `ping` after a `message` is answered
+    after the bot's replies), while the socket keeps being read: the heartbeat's ping and pong
+    go on while a relay waits for a slow Rasa or a busy conversation."""
     config = request.app[CONFIG]
     socket = web.WebSocketResponse(heartbeat=30, max_msg_size=config.max_frame_bytes)
     await socket.prepare(request)
     connection = ChatConnection(request, socket)
+    frames: asyncio.Queue = asyncio.Queue(maxsize=PENDING_FRAMES)
+    worker = asyncio.create_task(_handle_frames(connection, frames))
     try:
         async for msg in socket:
-            if msg.type == WSMsgType.TEXT:
-                try:
-                    await connection.handle(msg.data)
-                except FrameError as error:
-                    await connection.error(error.code, error.message)
-                except HandoffError as error:
-                    await connection.error(error.code, error.message)
-                except Exception:  # one failed frame must not end the user's chat
-                    logger.exception("widget frame failed")
-                    await connection.error("internal", "something went wrong; please try again")
-            elif msg.type == WSMsgType.BINARY:
-                await connection.error("malformed", "only JSON text frames are understood")
+            if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                await frames.put(msg)
             elif msg.type == WSMsgType.ERROR:
                 logger.info("widget socket error: %s", socket.exception())
+        # The user left: what they sent before is still handled (and stored), then we are done.
+        await frames.put(None)
+        await worker
     finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
         if connection.conversation_id is not None:
-            request.app[HUB].remove_widget(connection.conversation_id, socket)
+            await request.app[HUB].remove_widget(connection.conversation_id, socket)
     return socket
+
+
+async def _handle_frames(connection: ChatConnection, frames: asyncio.Queue) -> None:
+    while (msg := await frames.get()) is not None:
+        try:
+            if msg.type == WSMsgType.BINARY:
+                raise FrameError("malformed", "only JSON text frames are understood")
+            await connection.handle(msg.data)
+        except (FrameError, HandoffError) as error:
+            await _tell(connection, error.code, error.message)
+        except Exception:  # one failed frame must not end the user's chat
+            logger.exception("widget frame failed")
+            await _tell(connection, "internal", "something went wrong; please try again")
+
+
+async def _tell(connection: ChatConnection, code: str, message: str) -> None:
+    try:
+        await connection.error(code, message)
+    except (ConnectionError, RuntimeError):
+        pass  # the socket closed meanwhile
 
 
 def add_routes(app: web.Application) -> None:

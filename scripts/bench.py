@@ -172,7 +172,7 @@ def rasa_env(**extra: str) -> Dict[str, str]:
 def train_ours(out_dir: Path, cache_dir: Path) -> float:
     started = time.monotonic()
     subprocess.run(
-        [PYTHON, "-m", "rasa", "train", "--data", "data", "--domain", "domain", "--config", "config.yml",
+        [PYTHON, "-m", "rasa", "train", "--data", "data", "--domain", "domain.yml", "--config", "config.yml",
          "--out", str(out_dir), "--fixed-model-name", "bolt"],
         cwd=ROOT, env=rasa_env(RASA_CACHE_DIRECTORY=str(cache_dir)), check=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -328,7 +328,7 @@ def rasa_env() -> Dict[str, str]:
 def train(config: Path, out_dir: Path) -> Tuple[Path, float]:
     started = time.monotonic()
     subprocess.run(
-        [sys.executable, "-m", "rasa", "train", "--data", "data", "--domain", "domain", "--config", str(config),
+        [sys.executable, "-m", "rasa", "train", "--data", "data", "--domain", "domain.yml", "--config", str(config),
          "--out", str(out_dir), "--fixed-model-name", "variant"],
         cwd=ROOT, env=dict(rasa_env(), RASA_CACHE_DIRECTORY=str(out_dir / "cache")),  # cold: honest time
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

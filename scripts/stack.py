@@ -1,7 +1,8 @@
-"""Start every service of the product and stop them together.
+"""Start every service of the product, restart one that crashes, and stop them together.
 
-`make run` runs `python -m scripts.stack`; the test suite uses `Stack` to bring up the real
-services on free ports with a database of its own.
+`make run` runs `python -m scripts.stack`: a service that dies is started again (the others
+keep serving), Ctrl-C or TERM stops all of them within `STOP_SECONDS`. The test suite uses
+`Stack` to bring up the real services on free ports with a database of its own.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional, TextIO
 
 import yaml
 
@@ -25,6 +26,10 @@ from bot.settings import ROOT, InsecureSettings, from_environment, get_settings
 PYTHON = sys.executable
 # Rasa's first answer after start includes loading the model (about 20 s on 2 cores).
 READY_TIMEOUT_SECONDS = 180
+# Ctrl-C: every service gets TERM at once, and KILL if it is still there after this.
+STOP_SECONDS = 7
+# A service that keeps crashing is restarted after 1, 2, 4 … seconds, at most this long.
+RESTART_BACKOFF_MAX_SECONDS = 30
 
 
 def free_port() -> int:
@@ -55,24 +60,50 @@ class Service:
             start_new_session=True,
         )
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
+        """Send TERM to the service's process group (it may be gone already)."""
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    def reap(self, deadline: float) -> None:
+        """Wait for the process until `deadline`, then KILL its group."""
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            try:
                 os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+        # A crashed service may have left children (Sanic workers) in its group.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         self.process = None
 
-    def wait_ready(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
+    def stop(self) -> None:
+        self.terminate()
+        self.reap(time.monotonic() + STOP_SECONDS)
+
+    @property
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def wait_ready(self, deadline: float, cancelled: "Callable[[], bool]" = lambda: False) -> None:
+        while time.monotonic() < deadline and not cancelled():
             if self.process and self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode} (see its log)")
             if _answers(self.health_url):
                 return
             time.sleep(0.5)
-        raise TimeoutError(f"{self.name} not ready at {self.health_url}")
+        if not cancelled():
+            raise TimeoutError(f"{self.name} not ready at {self.health_url}")
 
 
 @dataclass
@@ -140,7 +171,7 @@ class Stack:
             Service("handoff", [PYTHON, "-m", "handoff"], f"{self.handoff_url}/health"),
         ]
 
-    def start(self) -> "Stack":
+    def start(self, cancelled: "Callable[[], bool]" = lambda: False) -> "Stack":
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = self.environment()
         self._services = {service.name: service for service in self.services()}
@@ -149,8 +180,8 @@ class Stack:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         try:
             for service in self._services.values():
-                service.wait_ready(deadline)
-        except Exception:
+                service.wait_ready(deadline, cancelled)
+        except BaseException:
             self.stop()
             raise
         return self
@@ -165,8 +196,36 @@ class Stack:
         self.restart("handoff")
 
     def stop(self) -> None:
-        for service in reversed(list(getattr(self, "_services", {}).values())):
-            service.stop()
+        """TERM to every service at once; KILL to what is left after `STOP_SECONDS`."""
+        services = list(getattr(self, "_services", {}).values())
+        for service in services:
+            service.terminate()
+        deadline = time.monotonic() + STOP_SECONDS
+        for service in services:
+            service.reap(deadline)
+
+    def supervise(self, stopping: "Callable[[], bool]", out: "TextIO" = sys.stderr) -> None:
+        """Until `stopping()`: start again every service that exited, the others keep serving."""
+        failures: Dict[str, int] = {}
+        retry_at: Dict[str, float] = {}
+        while not stopping():
+            now = time.monotonic()
+            for service in self._services.values():
+                if service.exited:
+                    code = service.process.returncode
+                    service.reap(now)
+                    failures[service.name] = failures.get(service.name, 0) + 1
+                    delay = min(RESTART_BACKOFF_MAX_SECONDS, 2 ** (failures[service.name] - 1))
+                    retry_at[service.name] = now + delay
+                    print(f"{service.name} stopped unexpectedly (exit {code}); restarting in {delay} s "
+                          f"(log: {self.log_dir / service.name}.log)", file=out, flush=True)
+                elif service.process is None and retry_at.get(service.name, 0) <= now:
+                    service.start(self.environment(), self.log_dir)
+                    print(f"{service.name} restarted", file=out, flush=True)
+                elif service.process is not None and failures.get(service.name) and \
+                        now - retry_at.get(service.name, now) > 60:
+                    failures[service.name] = 0  # up for a minute: the next crash restarts at once
+            time.sleep(0.5)
 
 
 def main() -> int:
@@ -183,22 +242,6 @@ def main() -> int:
         handoff_port=settings.handoff_port,
         database_url=settings.database_url,
     )
-    print(f"Starting the action server (:{stack.action_port}), Rasa (:{stack.rasa_port}) and the "
-          f"live-agent service (:{stack.handoff_port}); logs in {stack.log_dir} …", flush=True)
-    started = time.monotonic()
-    try:
-        stack.start()
-    except (RuntimeError, TimeoutError) as error:
-        print(f"Could not start: {error}", file=sys.stderr)
-        return 1
-    print(
-        f"Ready in {time.monotonic() - started:.0f} s.\n"
-        f"  Help-center page with the chat widget: http://localhost:{stack.handoff_port}/\n"
-        f"  Agent console:                         http://localhost:{stack.handoff_port}/agent\n"
-        f"  Rasa REST channel:                     http://localhost:{stack.rasa_port}/webhooks/rest/webhook\n"
-        "Press Ctrl-C to stop.",
-        flush=True,
-    )
     stopping = False
 
     def stop(*_):
@@ -207,17 +250,33 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    print(f"Starting the action server (:{stack.action_port}), Rasa (:{stack.rasa_port}) and the "
+          f"live-agent service (:{stack.handoff_port}); logs in {stack.log_dir} …", flush=True)
+    started = time.monotonic()
     try:
-        while not stopping:
-            for service in stack._services.values():
-                if service.process and service.process.poll() is not None:
-                    print(f"{service.name} stopped unexpectedly (exit {service.process.returncode}); "
-                          f"see {stack.log_dir / service.name}.log", file=sys.stderr)
-                    stopping = True
-            time.sleep(1)
+        stack.start(cancelled=lambda: stopping)
+    except (RuntimeError, TimeoutError) as error:
+        print(f"Could not start: {error}", file=sys.stderr)
+        return 1
+    if stopping:
+        stack.stop()
+        print("Stopped.", flush=True)
+        return 0
+    print(
+        f"Ready in {time.monotonic() - started:.0f} s.\n"
+        f"  Help-center page with the chat widget: http://localhost:{stack.handoff_port}/\n"
+        f"  Agent console:                         http://localhost:{stack.handoff_port}/agent\n"
+        f"  Rasa REST channel:                     http://localhost:{stack.rasa_port}/webhooks/rest/webhook\n"
+        "A service that crashes is started again. Press Ctrl-C to stop.",
+        flush=True,
+    )
+    try:
+        stack.supervise(lambda: stopping)
     finally:
         print("Stopping …", flush=True)
+        began = time.monotonic()
         stack.stop()
+        print(f"Stopped in {time.monotonic() - began:.1f} s.", flush=True)
     return 0
 
 

@@ -20,7 +20,7 @@ from scripts import build_lookups
 
 MODEL = ROOT / "models" / "bolt.tar.gz"
 FINGERPRINT = MODEL.with_name("bolt.inputs")
-INPUTS = ("config.yml", "domain", "data", "knowledge", "bot/components.py", "bot/matching.py",
+INPUTS = ("config.yml", "domain.yml", "data", "knowledge", "bot/components.py", "bot/matching.py",
           "bot/language.py", "bot/redaction.py", "bot/signals.py", "bot/nlu_models.py", "bot/textmodel.py",
           "bot/triage.py")
 
@@ -57,7 +57,7 @@ def main() -> int:
     started = time.monotonic()
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", PYTHONPATH=str(ROOT))
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "train", "--data", "data", "--domain", "domain",
+        [sys.executable, "-m", "rasa", "train", "--data", "data", "--domain", "domain.yml",
          "--config", "config.yml", "--out", str(MODEL.parent), "--fixed-model-name", "bolt"],
         cwd=ROOT, env=env,
     )

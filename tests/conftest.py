@@ -122,10 +122,10 @@ def make_database(databases: Databases) -> Iterator[Callable[..., str]]:
 
 @pytest.fixture(scope="session")
 def domain():
-    """The project's real domain, as Rasa merges it from `domain/`."""
+    """The project's real domain (`domain.yml`)."""
     from rasa.shared.core.domain import Domain
 
-    return Domain.load(str(ROOT / "domain"))
+    return Domain.load(str(ROOT / "domain.yml"))
 
 
 def prepare_database(database_url: str) -> None:

@@ -59,8 +59,8 @@ async def test_every_phone_country_answers_with_its_numbers_in_both_languages(nl
 async def test_follow_up_keeps_the_topic_and_takes_the_new_country(nlg, domain):
     answer = await reply(
         nlg, domain, "utter_phone",
-        user_says("Wie erreiche ich euch telefonisch in Frankreich?", "ask_phone"),
-        user_says("Und in Spanien?", "ask_phone"),
+        user_says("Unter welcher Nummer erreiche ich den Support in Frankreich?", "ask_phone"),
+        user_says("und für Spanien?", "ask_phone"),
     )
     assert "34932207485" in digits(answer["text"])
     assert "3380094" not in digits(answer["text"])
@@ -80,33 +80,33 @@ async def test_phone_question_without_country_asks_which_with_buttons(nlg, domai
 
 
 async def test_premier_plus_additions(nlg, domain):
-    answer = await reply(nlg, domain, "utter_plan", user_says("Was bekomme ich mit Premier+ zusätzlich?", "ask_plan"))
+    answer = await reply(nlg, domain, "utter_plan", user_says("Was kommt bei Premier+ noch dazu?", "ask_plan"))
     assert re.search("Eskalation", answer["text"]) and re.search("Kundenbetreuer", answer["text"])
 
 
 async def test_plan_feature_yes_no(nlg, domain):
-    yes = await reply(nlg, domain, "utter_plan", user_says("Does the Premier plan include prioritized responses?", "ask_plan"))
+    yes = await reply(nlg, domain, "utter_plan", user_says("Is prioritized response part of the Premier plan?", "ask_plan"))
     assert yes["text"].startswith("Yes")
     no = await reply(nlg, domain, "utter_plan", user_says("Does Standard include a technical account manager?", "ask_plan"))
     assert no["text"].startswith("No") and "Premier+" in no["text"]
 
 
 async def test_who_gets_phone_support_on_standard(nlg, domain):
-    answer = await reply(nlg, domain, "utter_plan", user_says("Wer darf beim Standard-Support telefonisch Hilfe bekommen?", "ask_plan"))
+    answer = await reply(nlg, domain, "utter_plan", user_says("Wer bekommt im Standard-Abo Hilfe am Telefon?", "ask_plan"))
     assert re.search("(?i)lizenziert", answer["text"]) and re.search("(?i)admin", answer["text"])
 
 
 async def test_priority_answers_and_follow_up(nlg, domain):
-    p1 = await reply(nlg, domain, "utter_priority", user_says("Was bedeutet Priorität P1?", "ask_priority"))
+    p1 = await reply(nlg, domain, "utter_priority", user_says("Wofür steht Priorität P1?", "ask_priority"))
     assert "1 Stunde" in p1["text"] and "4 Stunden" in p1["text"]
     p2 = await reply(nlg, domain, "utter_priority",
-                     user_says("What does P1 mean?", "ask_priority"), user_says("and P2?", "ask_priority"))
+                     user_says("What is meant by P1?", "ask_priority"), user_says("and P2?", "ask_priority"))
     assert p2["text"].startswith("P2") and "8 hours" in p2["text"]
 
 
 async def test_priority_of_a_described_case_is_triaged(nlg, domain):
     answer = await reply(nlg, domain, "utter_priority",
-                         user_says("Welche Priorität hat eine Anfrage zu einer neuen Funktion?", "ask_priority"))
+                         user_says("Welche Priorität bekommt der Wunsch nach einer neuen Funktion?", "ask_priority"))
     assert "P4" in answer["text"] and "P1" not in answer["text"]
 
 
@@ -125,7 +125,7 @@ async def test_locale_sets_the_start_language(nlg, domain):
 
 
 async def test_out_of_scope_offers_topics_without_facts(nlg, domain):
-    answer = await reply(nlg, domain, "utter_out_of_scope", user_says("Can you recommend a good pizza place?", "out_of_scope"))
+    answer = await reply(nlg, domain, "utter_out_of_scope", user_says("Which pizzeria near the station would you recommend?", "out_of_scope"))
     shown = answer["text"] + " ".join(button["title"] for button in answer["buttons"])
     assert "support" in shown and not re.search(r"(?i)premier|P[1-4]\b", shown)
 
@@ -135,3 +135,148 @@ async def test_every_domain_response_renders_in_both_languages(nlg, domain):
         for response in domain.responses:
             answer = await reply(nlg, domain, response, user_says(text, "greet"))
             assert answer and answer.get("text") and not answer["text"].startswith("("), (response, lang)
+
+
+def test_german_texts_say_sie_never_du():
+    """Every German sentence of the bot and of the live-agent service addresses the user as
+    "Sie" (issue 9: system texts said "du" while the bot says "Sie")."""
+    import yaml
+
+    from bot.messages import load_catalog
+    from bot.settings import ROOT
+
+    informal = re.compile(r"\b(du|dich|dir|dein\w*|euch|euer|eure\w*)\b", re.IGNORECASE)
+    texts = {f"bot:{key}": value["de"] for key, value in load_catalog().items() if key != "other_language"}
+    service = yaml.safe_load((ROOT / "handoff" / "texts.yml").read_text(encoding="utf-8"))
+    texts.update({f"handoff:{key}": value["de"] for key, value in service.items()})
+    assert {key: text for key, text in texts.items() if informal.search(text)} == {}
+
+
+# --- context: elliptic follow-ups fill gaps, full questions are answered as asked -------------
+
+async def test_a_full_question_is_not_narrowed_by_the_previous_topic(nlg, domain):
+    answer = await reply(nlg, domain, "utter_plan",
+                         user_says("Darf ich bei Premier+ den Telefon-Support nutzen?", "ask_plan"),
+                         user_says("Und was umfasst Premier+ insgesamt?", "ask_plan"))
+    assert "Kundenbetreuer" in answer["text"] and "Eskalation" in answer["text"]
+
+
+async def test_an_elliptic_follow_up_keeps_the_feature_and_the_kind_of_question(nlg, domain):
+    answer = await reply(nlg, domain, "utter_plan",
+                         user_says("Hat Standard einen technischen Kundenbetreuer?", "ask_plan"),
+                         user_says("und bei Premier+?", "ask_plan"))
+    assert answer["text"].startswith("Ja") and "Kundenbetreuer" in answer["text"]
+
+
+async def test_a_correction_takes_the_named_value_not_the_negated_one(nlg, domain):
+    answer = await reply(nlg, domain, "utter_plan",
+                         user_says("Was gehört zu Standard?", "ask_plan"),
+                         user_says("nee, Premier+ statt Standard", "correction"))
+    assert answer["text"].startswith("Premier+") and "Eskalation" in answer["text"]
+    phone = await reply(nlg, domain, "utter_phone",
+                        user_says("number for Austria", "ask_phone"),
+                        user_says("oops, Australia, not Austria", "correction"))
+    assert "611800768027" in digits(phone["text"]) and "43316231266" not in digits(phone["text"])
+
+
+async def test_priority_ranges_name_every_level(nlg, domain):
+    answer = await reply(nlg, domain, "utter_priority", user_says("Reaktionszeiten von P1 bis P4?", "ask_priority"))
+    for level in ("P1", "P2", "P3", "P4"):
+        assert level in answer["text"]
+
+
+# --- the question asked gets its answer ---------------------------------------------------------
+
+@pytest.mark.parametrize("question,lead", [
+    ("Can an unlicensed member on Premier call support by phone?", "No"),
+    ("May licensed members on Premier+ get phone support?", "Yes"),
+    ("Dürfen Inhaber von API-Konten telefonischen Support bekommen?", "Ja, mit Lizenz"),
+    ("Bekommen kostenlose Basic-Konten Telefon-Support?", "Nein"),
+    ("Can the owner of a Pro account get phone support?", "Only"),
+])
+async def test_a_yes_no_question_about_someone_is_answered_for_them(question, lead, nlg, domain):
+    answer = await reply(nlg, domain, "utter_plan", user_says(question, "ask_plan"))
+    assert answer["text"].startswith(lead), answer["text"]
+
+
+async def test_whether_the_sla_deadlines_apply_to_a_plan(nlg, domain):
+    no = await reply(nlg, domain, "utter_priority", user_says("Gelten die SLA-Fristen auch bei Standard?", "ask_priority"))
+    assert no["text"].startswith("Nein") and "Premier" in no["text"]
+    yes = await reply(nlg, domain, "utter_priority", user_says("Do the SLA times apply to Premier+?", "ask_priority"))
+    assert yes["text"].startswith("Yes")
+
+
+async def test_when_live_chat_is_staffed(nlg, domain):
+    answer = await reply(nlg, domain, "utter_live_chat", user_says("Sind nachts Mitarbeiter im Live-Chat?", "ask_live_chat"))
+    assert "rund um die Uhr" in answer["text"] and "kostenpflichtig" in answer["text"]
+
+
+async def test_an_extension_question_is_answered(nlg, domain):
+    answer = await reply(nlg, domain, "utter_phone",
+                         user_says("Brauche ich für die Nummer in Hongkong eine Durchwahl?", "ask_phone"))
+    assert "keine Durchwahl" in answer["text"]
+
+
+# --- walls of text: the phone answer ----------------------------------------------------------
+
+async def test_the_phone_answer_is_number_then_what_to_have_ready_then_who_may_call_once(nlg, domain):
+    answer = await reply(nlg, domain, "utter_phone", user_says("Hotline Deutschland?", "ask_phone"))
+    lines = answer["text"].splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("Telefon-Support in Deutschland: +49 30 80098621 Durchwahl 2")
+    assert "Meeting-ID" in lines[1] and "Hostschlüssel" in lines[1]
+    assert "lizenzierte" in lines[2] and "Anmeldung" in lines[2]
+    assert answer["text"].count("Anrufen dürfen") == 1 and "Lizenzierte Besitzer" not in answer["text"]  # once, short
+
+
+def test_the_phone_answer_is_tailored_to_a_signed_in_user():
+    from bot.accounts.repository import AccountView, UserView
+    from bot.answers import phone
+    from bot.answers.context import Context
+    from bot.entitlements import entitlements
+    from bot.users import KnownUser
+
+    def known(account_type, plan, role, licensed):
+        account = AccountView("acc", "Muster GmbH", account_type, plan, None, None)
+        user = UserView("u", role, licensed, "Eva", "eva@example.com", account)
+        return KnownUser(user, entitlements(account_type, plan, role, licensed))
+
+    def answer(user, lang="de"):
+        context = Context(lang=lang, text="Nummer Schweiz", entities={"country": ("CH",)}, user=user)
+        return phone.answer(context)["text"].splitlines()[-1]
+
+    assert answer(known("business", "standard", "admin", True)) == "Mit Ihrem Konto dürfen Sie den Telefon-Support anrufen."
+    no = answer(known("pro", "standard", "owner", True))
+    assert no.startswith("Ihr Konto kann den Telefon-Support leider nicht nutzen") and "Pro-Konto" in no
+    assert "keine Lizenz" in answer(known("business", "premier", "member", False))
+    assert "kostenloses Konto" in answer(known("basic", "standard", "owner", True))
+    assert answer(known("business", "standard", "member", True), "en").startswith("I'm sorry, your account can't")
+
+
+# --- language --------------------------------------------------------------------------------
+
+async def test_a_message_in_another_language_gets_the_bilingual_note_first(nlg, domain):
+    events = user_says("Bonjour, je voudrais le numéro de téléphone en France", "ask_phone")
+    events[0].parse_data["language"] = {"code": "other", "confidence": 0.95}
+    answer = await reply(nlg, domain, "utter_phone", events)
+    first = answer["text"].split("\n\n")[0]
+    assert "Deutsch und Englisch" in first and "German and English" in first
+    assert "33800946464" in digits(answer["text"])
+
+
+async def test_a_live_chat_question_about_another_feature_gets_the_plan_answer(nlg, domain):
+    answer = await reply(nlg, domain, "utter_live_chat",
+                         user_says("Für wen sind Self-Service und Chatbot da?", "ask_live_chat"))
+    assert "Alle Mitglieder" in answer["text"]
+
+
+async def test_the_support_channels_overview_names_every_channel_of_the_seed(nlg, domain):
+    answer = await reply(nlg, domain, "utter_channels", user_says("Wie kann ich euch erreichen?", "ask_channels"))
+    for word in ("Help Center", "Community", "Webticket", "Live-Chat", "Telefon", "Abrechnung", "Social Media"):
+        assert word in answer["text"], word
+
+
+async def test_an_account_question_naming_a_plan_feature_gets_the_plan_answer(nlg, domain):
+    answer = await reply(nlg, domain, "utter_account_rep",
+                         user_says("Does Premier come with a technical account manager for us?", "ask_account_rep"))
+    assert answer["text"].startswith("No") and "Premier+" in answer["text"]

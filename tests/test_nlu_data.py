@@ -12,7 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_FILES = [ROOT / "data" / "nlu.yml", *sorted((ROOT / "data" / "nlu").glob("*.yml"))]
 TEST_FILES = sorted((ROOT / "tests" / "nlu").glob("*.yml"))
-DOMAIN_FILES = sorted((ROOT / "domain").glob("*.yml")) if (ROOT / "domain").is_dir() else []
+DOMAIN_FILES = [ROOT / "domain.yml"] if (ROOT / "domain.yml").is_file() else []
 # Intents the classifier never learns from examples (predicted by Rasa's FallbackClassifier).
 BUILTIN_INTENTS = {"nlu_fallback"}
 
@@ -118,7 +118,7 @@ def _button_only_intents() -> set[str]:
     """Intents sent as button payloads ("/set_priority{...}") by the domain or the actions:
     they need no training examples."""
     names = set()
-    for folder, pattern in (("domain", "*.yml"), ("actions", "**/*.py"), ("bot", "**/*.py")):
+    for folder, pattern in ((".", "domain.yml"), ("actions", "**/*.py"), ("bot", "**/*.py")):
         for path in (ROOT / folder).glob(pattern):
             names.update(re.findall(r"['\"]/([a-z_]+)(?:\{|['\"])", path.read_text("utf-8")))
     return names

@@ -9,7 +9,7 @@ from bot.redaction import CARD_NUMBER, HOST_KEY, PASSWORD, find_secrets, luhn_va
 
 # (message, the secret that must disappear, its kind)
 SECRETS = [
-    ("Mein Hostschlüssel ist 739214, warum funktioniert er nicht?", "739214", HOST_KEY),
+    ("Mein Hostschlüssel ist 739214, wieso geht er nicht?", "739214", HOST_KEY),
     ("Hostschlüssel: 482 913", "482 913", HOST_KEY),
     ("Der Host-Schlüssel lautet 118822", "118822", HOST_KEY),
     ("739214 ist mein Hostschlüssel", "739214", HOST_KEY),
@@ -46,7 +46,7 @@ HARMLESS = [
     "Fehlercode 1001 beim Start",
     "Wir haben 1500 Nutzer und 12 Admins",
     "Bestellnummer 4111 1111 1111 1112",  # fails the Luhn check
-    "Was bedeutet Priorität P1?",
+    "Wofür steht Priorität P1?",
     "Wo finde ich den Hostschlüssel?",
 ]
 
@@ -114,3 +114,57 @@ def test_seeded_host_keys_and_phone_numbers():
         assert key not in redact(f"{label}: {key}")
         phone = f"+{rng.randint(1, 99)} {rng.randint(10, 999)} {rng.randint(1000, 9999)} {rng.randint(100, 9999)}"
         assert redact(f"Bitte rufen Sie {phone} an") == f"Bitte rufen Sie {phone} an"
+
+
+# --- idempotence: texts are redacted again on every hop (tracker store, transcript, service) ---
+
+@pytest.mark.parametrize("message,secret,kind", SECRETS)
+def test_redacting_twice_changes_nothing(message, secret, kind):
+    once = redact(message)
+    assert redact(once) == once
+    assert redact(redact(once)) == once
+
+
+def test_agent_summary_of_a_request_with_a_password_shows_one_mask():
+    # The agent's summary is redacted from an already redacted problem slot (issue 9, #11).
+    stored = redact("Ich brauche sofort einen Mitarbeiter, mein Passwort ist Sommer2024! geht nicht")
+    summary = redact(stored)
+    assert summary.count("[REDACTED password]") == 1
+    assert "password]" not in summary.replace("[REDACTED password]", "")
+
+
+def test_a_mask_is_never_a_secret_of_its_own():
+    for mask in ("[REDACTED password]", "[REDACTED host key]", "[REDACTED card number]"):
+        for label in ("Passwort:", "password is", "pw", "Hostschlüssel", "PIN", "Karte"):
+            assert find_secrets(f"{label} {mask}") == []
+
+
+@pytest.mark.parametrize("message,secret", [
+    ("das Passwort für mein Konto ist Blume77, verbinden Sie mich", "Blume77"),
+    ("my password for the admin account is Secret99, get me an agent", "Secret99"),
+    ("Kennwort vom Hauptkonto: Tulpe#12", "Tulpe#12"),
+])
+def test_passwords_named_with_what_they_belong_to(message, secret):
+    assert secret not in redact(message)
+
+
+def test_words_about_a_password_of_something_are_no_secret():
+    for message in ("Mein Passwort für Zoom ist abgelaufen", "the password for my account is wrong"):
+        assert redact(message) == message
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+# Words of messages that mix secrets, key words, masks and harmless numbers, in any order.
+_PIECES = st.sampled_from([
+    "Passwort ist", "password:", "pw", "Hostschlüssel", "PIN", "Karte", "mein", "is", "für mein Konto",
+    "Sommer2024!", "hunter22", "739214", "4111 1111 1111 1111", "[REDACTED password]",
+    "[REDACTED host key]", ",", "Mitarbeiter bitte", "agent please", "+49 30 8009 8621", "Meeting-ID",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, min_size=1, max_size=8).map(" ".join))
+def test_redaction_is_idempotent_on_any_mix(text):
+    once = redact(text)
+    assert redact(once) == once

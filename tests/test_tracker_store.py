@@ -36,3 +36,21 @@ async def test_default_configuration_comes_from_database_url(tmp_path, domain, m
         assert store.engine.url.database == str(tmp_path / "bolt.db")
     finally:
         get_settings.cache_clear()
+
+
+async def test_the_database_url_is_used_whole_query_included(postgres_url, domain, monkeypatch):
+    """`sslmode`, `application_name` and the like reach the driver (they used to be dropped)."""
+    from sqlalchemy import text
+
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", f"{postgres_url}?application_name=bolt-tracker-test&connect_timeout=5")
+    get_settings.cache_clear()
+    try:
+        store = RedactingSQLTrackerStore(domain=domain)
+        assert dict(store.engine.url.query) == {"application_name": "bolt-tracker-test", "connect_timeout": "5"}
+        with store.engine.connect() as connection:
+            assert connection.execute(text("SHOW application_name")).scalar() == "bolt-tracker-test"
+        store.engine.dispose()
+    finally:
+        get_settings.cache_clear()

@@ -4,6 +4,9 @@
 `queue_or_ticket` and `submit_ticket` add what the actions need on top: when the service cannot
 be reached, the request becomes a ticket persisted in the accounts database (`action_outbox`),
 forwarded by `flush_outbox` once the service answers again, so nothing the user wrote is lost.
+The action server runs `flush_outbox` every `OUTBOX_FLUSH_SECONDS` (`outbox_job`) and right
+after a call that went through; each run claims the rows it sends (`claim_outbox`: `FOR UPDATE
+SKIP LOCKED` and a lease), so several action servers never forward one ticket twice.
 
     python -m actions.api.handoff flush     # forward what waits in the outbox now
 """
@@ -14,10 +17,12 @@ import logging
 import secrets
 import string
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import aiohttp
+from sqlalchemy.orm import Session
 
 from bot.accounts import repository
 from bot.accounts.db import session_scope
@@ -130,8 +135,17 @@ def ticket_from_intake(intake: dict[str, Any], ticket_id: str) -> dict[str, Any]
     }
 
 
-def _store_in_outbox(kind: str, ticket_id: str, conversation_id: str | None, payload: dict[str, Any]) -> None:
+@contextmanager
+def _writing() -> Iterator[Session]:
+    """A session for a write: on SQLite its transaction begins IMMEDIATE, so a writer waits its
+    turn (busy timeout) instead of failing when another process writes at the same moment."""
     with session_scope() as session:
+        session.connection(execution_options={"sqlite_immediate": True})
+        yield session
+
+
+def _store_in_outbox(kind: str, ticket_id: str, conversation_id: str | None, payload: dict[str, Any]) -> None:
+    with _writing() as session:
         repository.add_outbox_entry(session, kind, ticket_id, conversation_id, payload)
 
 
@@ -184,32 +198,40 @@ async def submit_ticket(ticket: dict[str, Any], client: HandoffClient | None = N
     return True
 
 
-def _pending(limit: int) -> list[tuple[int, str, dict[str, Any]]]:
-    with session_scope() as session:
-        return [(entry.id, entry.kind, entry.payload) for entry in repository.pending_outbox(session, limit)]
+# An entry being forwarded is another server's for this long (a crashed server's lease runs out).
+OUTBOX_LEASE_SECONDS = 60
+
+
+def _claim(limit: int) -> list[tuple[int, str, dict[str, Any]]]:
+    with _writing() as session:
+        return repository.claim_outbox(session, limit, OUTBOX_LEASE_SECONDS)
 
 
 def _mark(entry_id: int, error: str | None) -> None:
-    with session_scope() as session:
+    with _writing() as session:
         repository.mark_outbox(session, entry_id, error)
+
+
+def _release(entry_ids: list[int]) -> None:
+    with _writing() as session:
+        repository.release_outbox(session, entry_ids)
 
 
 async def flush_outbox(client: HandoffClient | None = None, limit: int = 50) -> int:
     """Forward waiting tickets in order; stop at the first failure. Returns how many went out."""
     client = client or get_client()
-    if client.flushing:  # one flush at a time is enough; a plain flag suffices on one event loop
+    if client.flushing:  # one flush at a time per process; other processes skip claimed rows
         return 0
     client.flushing = True
     delivered = 0
     try:
-        for entry_id, kind, payload in await asyncio.to_thread(_pending, limit):
+        claimed = await asyncio.to_thread(_claim, limit)
+        for index, (entry_id, _kind, payload) in enumerate(claimed):
             try:
-                if kind == "intake":
-                    await client.intake(payload)
-                else:
-                    await client.create_ticket(payload)
+                await client.create_ticket(payload)
             except HandoffUnavailable as error:
                 await asyncio.to_thread(_mark, entry_id, str(error))
+                await asyncio.to_thread(_release, [e for e, _, _ in claimed[index + 1:]])
                 break
             await asyncio.to_thread(_mark, entry_id, None)
             delivered += 1
@@ -218,6 +240,16 @@ async def flush_outbox(client: HandoffClient | None = None, limit: int = 50) -> 
     if delivered:
         logger.info("forwarded %d waiting ticket(s) to the live-agent service", delivered)
     return delivered
+
+
+async def outbox_job(interval_seconds: float) -> None:
+    """The action server's periodic flush: tickets reach the service even when no call comes."""
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            await flush_outbox()
+        except Exception:  # the accounts database may be down too: try again next round
+            logger.exception("outbox flush failed")
 
 
 async def _flush_command() -> int:

@@ -19,6 +19,8 @@ from bot.accounts import repository
 from bot.accounts.db import dispose_engines, session_scope
 from bot.accounts.migrations import upgrade
 from bot.accounts.seed import DEMO_FIXTURE, load_fixture, seed
+from bot.database import migration_lock
+from bot.settings import get_settings
 from bot.entitlements import ACCOUNT_TYPES, PLANS, ROLES, entitlements
 
 
@@ -29,7 +31,8 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    with session_scope(args.database_url) as session:
+    url = args.database_url or get_settings().database_url
+    with migration_lock(url), session_scope(url) as session:
         result = seed(session, load_fixture(Path(args.file)))
     print(
         f"seeded {result.accounts_total} accounts ({result.accounts_created} new), "

@@ -17,7 +17,10 @@ def engine_for(database_url: str) -> Engine:
     """One engine (and pool) per database URL for the life of the process."""
     engine = _ENGINES.get(database_url)
     if engine is None:
-        engine = _ENGINES[database_url] = make_engine(database_url)
+        settings = get_settings()
+        engine = _ENGINES[database_url] = make_engine(
+            database_url, settings.database_pool_size, settings.database_max_overflow
+        )
     return engine
 
 

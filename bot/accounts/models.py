@@ -52,10 +52,11 @@ class User(Base):
 
 
 class OutboxEntry(Base):
-    """A call to the live-agent service that could not be made yet (service down).
+    """A ticket the live-agent service could not take yet (service down).
 
     Kept until it was delivered, so nothing the user wrote is lost; `kind` is the endpoint
-    (`intake` or `ticket`), `payload` the JSON body exactly as it will be sent.
+    (`ticket`: an escalation that could not be queued becomes a ticket too), `payload` the JSON
+    body exactly as it will be sent. `claimed_until`: an action server is forwarding it.
     """
 
     __tablename__ = "action_outbox"
@@ -69,3 +70,4 @@ class OutboxEntry(Base):
     attempts = Column(Integer, nullable=False, default=0)
     last_error = Column(Text, nullable=True)
     delivered_at = Column(DateTime(timezone=True), nullable=True, index=True)
+    claimed_until = Column(DateTime(timezone=True), nullable=True)

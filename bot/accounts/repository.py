@@ -5,10 +5,10 @@ Callers get frozen dataclasses, not ORM objects, so nothing lazy-loads after the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.accounts.models import Account, OutboxEntry, TechnicalAccountManager, User
@@ -132,14 +132,42 @@ def add_outbox_entry(
     session.flush()
 
 
-def pending_outbox(session: Session, limit: int = 50) -> list[OutboxEntry]:
-    statement = (
+def claim_outbox(session: Session, limit: int, lease_seconds: float) -> list[tuple[int, str, dict[str, Any]]]:
+    """Take up to `limit` undelivered entries no other action server is forwarding.
+
+    `FOR UPDATE SKIP LOCKED` (PostgreSQL) passes over rows another server is claiming at this
+    moment; the conditional UPDATE of the lease (`claimed_until`) is what makes a claim
+    exclusive on any database, and keeps the rows off the others while they are sent.
+    Returns (id, kind, payload), oldest first.
+    """
+    now = datetime.now(timezone.utc)
+    free = or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until < now)
+    candidates = list(session.execute(
         select(OutboxEntry)
-        .where(OutboxEntry.delivered_at.is_(None))
+        .where(OutboxEntry.delivered_at.is_(None), free)
         .order_by(OutboxEntry.id)
         .limit(limit)
-    )
-    return list(session.execute(statement).scalars())
+        .with_for_update(skip_locked=True)
+    ).scalars())
+    claimed = []
+    for entry in candidates:
+        taken = session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id == entry.id, OutboxEntry.delivered_at.is_(None), free)
+            .values(claimed_until=now + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
+        if taken:
+            claimed.append((entry.id, entry.kind, entry.payload))
+    return claimed
+
+
+def release_outbox(session: Session, entry_ids: list[int]) -> None:
+    """Give up the lease of entries that were claimed but not tried."""
+    if entry_ids:
+        session.execute(
+            update(OutboxEntry).where(OutboxEntry.id.in_(entry_ids)).values(claimed_until=None)
+        )
 
 
 def mark_outbox(session: Session, entry_id: int, error: str | None) -> None:
@@ -147,6 +175,7 @@ def mark_outbox(session: Session, entry_id: int, error: str | None) -> None:
     if entry is None:
         return
     entry.attempts += 1
+    entry.claimed_until = None
     if error is None:
         entry.delivered_at = datetime.now(timezone.utc)
         entry.last_error = None

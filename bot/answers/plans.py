@@ -1,21 +1,42 @@
-"""Support plans: what each includes and for whom (`knowledge/plans.yml`, `knowledge/features.yml`)."""
+"""Support plans: what each includes and for whom (`knowledge/plans.yml`, `knowledge/features.yml`).
+
+A question about a feature on a plan that expects yes or no gets "Yes, …"/"No. …" first; one
+that names who it is about ("ein nicht lizenziertes Mitglied", "the owner of a Pro account") is
+decided for exactly them by `bot.answers.rights` (SPEC §2's entitlement function).
+"""
 from __future__ import annotations
 
 import re
 from typing import List, Optional
 
 from bot import messages
+from bot.answers import rights
 from bot.answers.context import Context, Reply
 from bot.knowledge import Knowledge, Plan, load_knowledge
 
-# A question that expects yes or no is answered with "Yes, …"/"No. …" first.
+# A question that expects yes or no is answered with "Yes, …"/"No. …" first: one that starts with
+# a verb ("Hat Premier …?", "kriegt man …?", "Does …?"), or a question without a question word
+# ("Priorisierte Antwort – ist die bei Premier+ auch dabei?"). An elliptic follow-up ("und bei
+# Premier+?") asks the same kind of question as the one before it.
 # The audience of features a plan includes for everyone it covers ("Inklusive").
 INCLUDED = "included"
 _YES_NO_QUESTION = re.compile(
-    r"^\s*((und|and|also|so|aber|but|ok|okay)\s+)?(ist|sind|hat|haben|enthält|enthalten|beinhaltet|umfasst|bietet|gibt|gibts|bekomme|"
-    r"bekommt|bekommen|kann|können|darf|dürfen|does|do|is|are|can|has|have|will|would|could)\b",
+    r"^\s*((und|and|also|so|aber|but|ok|okay)\s+)?(ist|sind|hat|haben|enthält|enthalten|beinhaltet|umfasst|bietet|gibt|gibts|gibt's|"
+    r"bekomme|bekommt|bekommen|kriege|kriegt|kriegen|krieg|kann|können|darf|dürfen|gilt|gelten|"
+    r"does|do|is|are|can|has|have|will|would|could|should|may|am|comes?)\b",
     re.IGNORECASE,
 )
+_QUESTION_WORD = re.compile(
+    r"(?i)\b(was|wer|wie|welche[rsnm]?|wann|wo|wozu|wieso|warum|weshalb|womit|wofür|"
+    r"what|who|whom|which|how|when|where|why)\b"
+)
+
+
+def is_yes_no_question(text: str) -> bool:
+    text = text or ""
+    if _YES_NO_QUESTION.match(text):
+        return True
+    return "?" in text and not _QUESTION_WORD.search(text)
 
 
 def answer(context: Context) -> Reply:
@@ -23,8 +44,12 @@ def answer(context: Context) -> Reply:
     lang = context.lang
     plans = [knowledge.plans[plan_id] for plan_id in context.recall("plan") if plan_id in knowledge.plans]
     features = [feature for feature in context.recall("feature") if feature in knowledge.features]
+    who = rights.profile(context.text, [plan.id for plan in plans])
+    if features and who.names_someone and all(feature in rights.FEATURE_RIGHTS for feature in features):
+        return {"text": "\n".join(_for_whom(knowledge, who, plans, feature, lang) for feature in features)}
     if plans and features:
-        yes_no = bool(_YES_NO_QUESTION.match(context.text))
+        yes_no = is_yes_no_question(context.text) or (
+            context.is_follow_up and is_yes_no_question(context.previous_text))
         return {"text": "\n".join(
             _includes(knowledge, plan, feature, lang, yes_no) for plan in plans for feature in features
         )}
@@ -50,6 +75,26 @@ def _includes(knowledge: Knowledge, plan: Plan, feature_id: str, lang: str, yes_
         no=_lead("plan_no", lang, yes_no), plan=plan.name.get(lang), feature=_mid(feature.short.get(lang), lang),
         from_plan=_first_plan_with(knowledge, feature_id) or "–",
     )
+
+
+def _for_whom(knowledge: Knowledge, who: rights.Profile, plans: List[Plan], feature_id: str, lang: str) -> str:
+    """Yes / no / only-if for the people the question names, then the rule it follows."""
+    verdict = rights.verdict(feature_id, who)
+    assert verdict is not None
+    if verdict.outcome == rights.YES:
+        lead = messages.render("rights_yes", lang)
+    elif verdict.outcome == rights.NO:
+        lead = messages.render("rights_no", lang)
+    elif verdict.conditions:
+        conditions = rights.conditions_text(verdict, lang)
+        single = len(verdict.conditions) == 1
+        lead = messages.render("rights_yes_if" if single else "rights_only_if", lang, conditions=conditions)
+    else:
+        lead = messages.render("rights_depends", lang)
+    if plans:
+        rules = [_includes(knowledge, plan, feature_id, lang, yes_no=False) for plan in plans]
+        return "\n".join([lead, *rules])
+    return "\n".join([lead, _feature_by_plan(knowledge, feature_id, lang)])
 
 
 def _plan_contents(knowledge: Knowledge, plan: Plan, lang: str) -> str:

@@ -8,7 +8,7 @@ is stored. Callers use the package (`repository.claim(...)`); the modules are sp
 |---|---|
 | `records.py` | `AgentInfo` and the dict builders every other module returns |
 | `queue.py` | queue order and positions, computed in SQL (a window function) |
-| `conversations.py` | open/resume, messages, state, pending tracker events, SLA reminders |
+| `conversations.py` | open/resume, messages, state (pending relays, the tracker event's lease and SLA reminders are claimed in `handoff/claims.py`) |
 | `intake.py` | `Escalation`, `escalate`: a conversation enters the queue |
 | `agents.py` | agents, sign-in, audit log; claim, agent messages, transfer, resolve/release |
 | `tickets.py` | tickets |
@@ -27,14 +27,10 @@ from handoff.repository.agents import (
 )
 from handoff.repository.conversations import (
     add_message,
-    add_user_message,
     conversation_detail,
     conversation_state,
-    due_sla_warnings,
     get_conversation,
     open_conversation,
-    pending_tracker_events,
-    tracker_event_delivered,
     transcript,
 )
 from handoff.repository.intake import Escalation, escalate
@@ -45,9 +41,8 @@ from handoff.repository.tickets import get_ticket, list_tickets, store_ticket, t
 __all__ = [
     "AgentInfo", "conversation_dict", "iso", "message_dict", "sla_dict",
     "position_of", "queue_positions", "queue_view", "urgency_order",
-    "add_message", "add_user_message", "conversation_detail", "conversation_state",
-    "due_sla_warnings", "get_conversation", "open_conversation", "pending_tracker_events",
-    "tracker_event_delivered", "transcript",
+    "add_message", "conversation_detail", "conversation_state",
+    "get_conversation", "open_conversation", "transcript",
     "Escalation", "escalate",
     "agent_info", "agent_message", "agent_password_hash", "audit", "claim", "close",
     "find_agent", "record_login", "seed_agents", "transfer",

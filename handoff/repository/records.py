@@ -39,6 +39,8 @@ def message_dict(message: Message, agent_names: dict[str, str] | None = None) ->
     if message.agent:
         item["agent"] = message.agent
         item["agent_name"] = (agent_names or {}).get(message.agent, message.agent)
+    if message.client_id:
+        item["client_id"] = message.client_id
     return item
 
 

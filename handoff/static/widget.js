@@ -9,6 +9,10 @@
  *
  * The service serves this file assembled with the modules it requires and with its facts (text
  * limit, names): still one script, see handoff/assets.py.
+ *
+ * Every message carries a `client_id` and stays in `state.outbox` until the service acknowledges
+ * it (`ack`): after a reconnect (a live-agent instance died, the network dropped) it is sent
+ * again, and the service processes it once.
  */
 (function () {
   'use strict';
@@ -113,7 +117,8 @@
     connected: false,
     attempt: 0,
     reconnectTimer: null,
-    outbox: [],
+    outbox: [], // {clientId, text, node, sent}: not yet acknowledged by the service, oldest first
+    awaitingHistory: false,
     open: false,
     unread: 0,
     mode: 'bot', // bot | queued | agent
@@ -433,7 +438,8 @@
     ui.root.setAttribute('data-connection', state.connected ? 'online' : (state.started ? 'offline' : 'idle'));
     var showConn = state.started && !state.connected && state.attempt > 0;
     ui.conn.hidden = !showConn;
-    ui.conn.textContent = showConn ? (state.outbox.length ? t('offline') : t('reconnecting')) : '';
+    var unsent = state.outbox.some(function (item) { return !item.sent; });
+    ui.conn.textContent = showConn ? (unsent ? t('offline') : t('reconnecting')) : '';
   }
 
   function renderBadge() {
@@ -616,6 +622,7 @@
       case 'handoff': return onHandoff(frame);
       case 'mode': return onModeChange(frame);
       case 'typing': return showTyping(frame.from === 'agent' ? 'agent' : 'bot');
+      case 'ack': return onAck(frame);
       case 'error': return onError(frame);
       case 'transcript_offer': return onTranscriptOffer(frame);
       default: return undefined; // the project may add types; unknown ones are ignored
@@ -640,29 +647,53 @@
     state.conversationId = frame.conversation_id || state.conversationId;
     ui.root.setAttribute('data-conversation-id', state.conversationId || '');
     saveStored();
+    // A resumed conversation's history follows; what waits for an ack is sent after it.
+    state.awaitingHistory = resumed && frame.resumed !== false;
     if (frame.mode || frame.status) onModeChange(frame);
     renderStatus();
-    flushOutbox();
+    if (!state.awaitingHistory) flushOutbox([]);
   }
 
-  function flushOutbox() {
-    var pending = state.outbox;
-    state.outbox = [];
-    pending.forEach(function (item) {
-      send({ type: 'message', text: item.text });
-      if (item.node) item.node.classList.remove('bolt-pending');
+  /** Send what the service has not acknowledged yet, oldest first. `stored`: the client ids the
+   * replayed history holds (already in the log: not shown again, the resend only gets its ack). */
+  function flushOutbox(stored) {
+    var resent = 0;
+    state.outbox.forEach(function (item) {
+      if (stored.indexOf(item.clientId) === -1 && (!item.node || !ui.log.contains(item.node))) {
+        item.node = renderMessage('user', item.shown); // the log was rebuilt without it
+        item.node.classList.add('bolt-pending');
+      }
+      if (send({ type: 'message', text: item.text, client_id: item.clientId })) {
+        item.sent = true;
+        resent += 1;
+      }
     });
-    if (pending.length && state.mode === 'bot') showTyping('bot');
+    if (resent && state.mode === 'bot') showTyping('bot');
+    renderStatus();
+  }
+
+  function onAck(frame) {
+    state.outbox = state.outbox.filter(function (item) {
+      if (item.clientId !== frame.client_id) return true;
+      if (item.node) item.node.classList.remove('bolt-pending');
+      return false;
+    });
     renderStatus();
   }
 
   function onHistory(frame) {
     // Replayed messages are shown as they were; the current mode comes from `welcome`.
+    var stored = [];
     (frame.messages || []).forEach(function (m) {
+      if (m.client_id) stored.push(m.client_id);
       if (m.text == null || String(m.text).trim() === '') return; // a bare handoff marker
       renderMessage(m.from, m.text, { at: m.at, name: agentNameOf(m) });
     });
     state.replayUntil = 0;
+    if (state.awaitingHistory) {
+      state.awaitingHistory = false;
+      flushOutbox(stored);
+    }
   }
 
   /** The agent's display name: `agent_name` in history, `agent` in message and mode frames. */
@@ -761,15 +792,22 @@
     sendText(text, text);
   }
 
+  function newClientId() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    return Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 12);
+  }
+
   function sendText(text, shown) {
     removeQuickReplies();
     ensureConnected();
     var node = renderMessage('user', shown);
-    if (send({ type: 'message', text: text })) {
+    var item = { clientId: newClientId(), text: text, shown: shown, node: node, sent: false };
+    state.outbox.push(item);
+    if (!state.awaitingHistory && send({ type: 'message', text: text, client_id: item.clientId })) {
+      item.sent = true;
       if (state.mode === 'bot') showTyping('bot');
     } else {
       node.classList.add('bolt-pending');
-      state.outbox.push({ text: text, node: node });
       renderStatus();
     }
     ui.input.focus();

@@ -18,6 +18,7 @@ from actions.api import handoff
 from bot.accounts.db import dispose_engines, session_scope
 from bot.accounts.migrations import upgrade
 from bot.accounts.seed import seed
+from bot import users
 from bot.identity import mint_token
 from bot.settings import get_settings
 
@@ -54,8 +55,10 @@ def accounts_db(make_database, monkeypatch: pytest.MonkeyPatch) -> str:
     url = make_database("accounts", migrate_and_seed_accounts)
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
+    users.clear_cache()
     yield url
     dispose_engines()
+    users.clear_cache()
     get_settings.cache_clear()
 
 
@@ -157,7 +160,7 @@ def load_tracker(name: str, token: str = "", **placeholders: Any) -> Tracker:
 
 @pytest.fixture
 def domain_dict(domain) -> dict[str, Any]:
-    """The real domain (tests/conftest.py loads `domain/`) as the action server receives it."""
+    """The real domain (tests/conftest.py loads `domain.yml`) as the action server receives it."""
     return domain.as_dict()
 
 

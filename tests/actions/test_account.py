@@ -25,6 +25,22 @@ async def test_tam_needs_sign_in(accounts_db, domain_dict):
     assert "melden Sie sich im Hilfecenter an" in texts(messages) and "Miriam" not in texts(messages)
 
 
+PLAN_QUESTION = "What does my plan include?"
+
+
+def _with_entities(tracker):
+    """The entities the NLU's KnowledgeEntityExtractor finds in the (one) user message."""
+    from bot.matching import find_mentions
+
+    text = tracker.latest_message["text"]
+    entities = [{"entity": m.entity, "value": m.value, "start": m.start, "end": m.end} for m in find_mentions(text)]
+    tracker.latest_message["entities"] = entities
+    for event in tracker.events:
+        if event.get("event") == "user":
+            event["parse_data"]["entities"] = entities
+    return tracker
+
+
 @pytest.mark.parametrize("user_id,phone,chat", [
     ("u-biz-admin", "Phone support: yes", "Live chat with an agent: yes"),
     ("u-biz-member", "Phone support: no", "Live chat with an agent: yes"),
@@ -34,21 +50,59 @@ async def test_tam_needs_sign_in(accounts_db, domain_dict):
     ("u-plus-admin", "Phone support: yes", "Live chat with an agent: yes, queue Tier 2"),
 ])
 async def test_my_support_lists_the_rights(user_id, phone, chat, accounts_db, domain_dict):
-    messages, _ = await run_action(ActionMySupport(), load_tracker("ask_my_support_en", token_for(user_id)), domain_dict)
+    tracker = load_tracker("ask_my_support", token_for(user_id), text=PLAN_QUESTION, lang="en")
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
     answer = texts(messages)
     assert phone in answer and chat in answer
     assert handoff_markers(messages) == []  # information, not an escalation decision
 
 
+async def test_a_phone_question_gets_only_the_phone_answer(accounts_db, domain_dict):
+    messages, _ = await run_action(ActionMySupport(), load_tracker("ask_my_support_en", token_for("u-biz-admin")), domain_dict)
+    answer = texts(messages)
+    assert answer.startswith("Yes, with your account you may call") and "Live chat" not in answer
+
+
+@pytest.mark.parametrize("user_id,text,digits", [
+    ("u-biz-admin", "Darf ich euch anrufen? Ich sitze in Wien.", "43316231266"),
+    ("u-plus-member", "can I call you from Switzerland?", "41315607204"),
+])
+async def test_a_phone_question_naming_a_country_gets_its_numbers(user_id, text, digits, accounts_db, domain_dict):
+    tracker = _with_entities(load_tracker("ask_my_support", token_for(user_id), text=text,
+                                          lang="de" if "Darf" in text else "en"))
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
+    answer = texts(messages)
+    assert answer.split(",")[0] in ("Ja", "Yes") and digits in re.sub(r"\D", "", answer)
+
+
+@pytest.mark.parametrize("text,lead", [
+    ("Ich bin lizenziertes Mitglied, kein Admin, wir haben Standard. Darf ich anrufen?", "Allgemein nein"),
+    ("Can an unlicensed member on Premier call support?", "In general, no"),
+    ("Can the licensed admin of our Business account call you?", "In general, yes"),
+])
+async def test_anonymous_users_who_describe_themselves_get_the_rule_for_that(text, lead, accounts_db, domain_dict):
+    tracker = _with_entities(load_tracker("ask_my_support", "", text=text, lang="de" if "Ich" in text else "en"))
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
+    assert texts(messages).startswith(lead)
+
+
+async def test_the_rights_list_without_a_phone_question_says_phone_once(accounts_db, domain_dict):
+    tracker = load_tracker("ask_my_support", token_for("u-biz-member"), text=PLAN_QUESTION, lang="en")
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
+    assert texts(messages).count("Phone support: no") == 1
+
+
 async def test_my_support_premier_plus_details(accounts_db, domain_dict):
-    messages, _ = await run_action(ActionMySupport(), load_tracker("ask_my_support_en", token_for("u-plus-member")), domain_dict)
+    tracker = load_tracker("ask_my_support", token_for("u-plus-member"), text=PLAN_QUESTION, lang="en")
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
     answer = texts(messages)
     assert "Alpen Bank AG" in answer and "Premier+" in answer
     assert "Automatic escalation" in answer and "Miriam Keller" in answer
 
 
 async def test_my_support_needs_sign_in(accounts_db, domain_dict):
-    messages, _ = await run_action(ActionMySupport(), load_tracker("ask_my_support_en", "not-a-token"), domain_dict)
+    tracker = load_tracker("ask_my_support", "not-a-token", text=PLAN_QUESTION, lang="en")
+    messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
     assert "sign in" in texts(messages)
 
 
@@ -80,26 +134,29 @@ async def test_phone_question_gets_a_clear_yes_or_no_first(user_id, phone, lang,
     answer = texts(messages)
     first_line = answer.splitlines()[0]
     first_sentence = first_line.split(". ")[0]
-    expected, other = (PHONE_YES, PHONE_NO) if phone else (PHONE_NO, PHONE_YES)
+    expected = PHONE_YES if phone else PHONE_NO
+    assert first_line.split(",")[0] in ({"de": "Ja", "en": "Yes"} if phone else {"de": "Nein", "en": "No"})[lang]
     assert any(re.search(p, first_sentence) for p in expected[lang]), first_line
-    assert not any(re.search(p, first_sentence) for p in other[lang]), first_line
     if phone:
         assert not re.search(r"(?i)unfortunately|leider nicht|nicht berechtigt|not (entitled|eligible|allowed)", answer)
         assert re.search(r"(?i)meeting.?id", first_line)  # what to have ready when calling
+        assert messages[0]["buttons"]  # the countries, to get the number
     else:
-        # The general rule, so the user sees who may call.
-        assert re.search(r"(?i)licen[cs]ed|lizenziert", first_line) and "Premier" in first_line
+        # Why not, for this user, and where to turn instead.
+        assert re.search(r"(?i)licen[cs]|lizenz|free account|kostenlos|Business|Mitglied|member", first_line)
+        assert re.search(r"(?i)chat|ticket", first_line)
     # The phone right is said once, not again in the list below.
-    assert len(re.findall(r"(?i)^(phone support|telefon-support):", answer, re.M)) == 1
+    assert re.findall(r"(?i)^(phone support|telefon-support):", answer, re.M) == []
     assert handoff_markers(messages) == []
 
 
-@pytest.mark.parametrize("lang,sign_in", [("de", "angemeldet"), ("en", "sign in")])
+@pytest.mark.parametrize("lang,sign_in", [("de", "Anmeldung"), ("en", "sign in")])
 async def test_phone_question_anonymous_gets_the_general_rule_and_sign_in(lang, sign_in, accounts_db, domain_dict):
     tracker = load_tracker("ask_my_support", "", text=PHONE_QUESTIONS[lang], lang=lang)
     messages, _ = await run_action(ActionMySupport(), tracker, domain_dict)
     answer = texts(messages)
     assert sign_in in answer
+    assert len(answer.splitlines()) == 1  # the rule in one line, then the question for the country
     for word in ("Business", "Enterprise", "API", "Premier"):
         assert word in answer
     assert re.search(r"(?i)licen[cs]ed|lizenziert", answer)

@@ -1,4 +1,7 @@
-"""`action_escalate`, `action_triage_problem`, `action_set_priority`, `validate_problem_form`."""
+"""`action_escalate`, `action_triage_problem`, `action_set_priority`, `action_after_secret`.
+
+The problem_form itself runs in the Rasa process (no validation action): its unhappy paths are
+test stories (tests/stories/dialogue.yml); what the actions make of them is tested here."""
 from __future__ import annotations
 
 import time
@@ -9,10 +12,14 @@ from sqlalchemy import select
 
 from actions.api import handoff
 from actions.escalation import (
+    LEAVE_QUEUE_PAYLOAD,
+    ActionAfterSecret,
     ActionEscalate,
+    ActionNotUnderstood,
     ActionSetPriority,
     ActionTriageProblem,
     ValidateProblemForm,
+    priority_payload,
 )
 from bot.accounts.db import session_scope
 from bot.accounts.models import OutboxEntry
@@ -63,11 +70,11 @@ async def test_each_demo_user_after_describing_a_problem(user_id, live_agent, do
         assert marker["priority"] == "P3"
         intake = live_agent.intakes[0]
         assert intake["user_id"] == user_id and intake["language"] == "de"
-        assert intake["summary"].startswith("Die Aufzeichnungen")
+        assert intake["summary"].startswith("Unsere Cloud-Aufzeichnungen")
         assert intake["account"]["entitlements"]["queue"] == marker["queue"]
         said = [line["text"] for line in intake["transcript"] if line["from"] == "user"]
-        assert said == ["Die Aufzeichnungen unserer Meetings werden nicht in der Cloud gespeichert.",
-                        "Kann ich das bitte mit einem Mitarbeiter klären?"]
+        assert said == ["Unsere Cloud-Aufzeichnungen werden seit Montag nicht mehr gespeichert.",
+                        "Würden Sie mich dazu bitte mit einem Mitarbeiter verbinden?"]
         assert "Position 1" in texts(messages)
 
 
@@ -184,7 +191,7 @@ async def test_premier_plus_outage_is_escalated_automatically(live_agent, domain
     assert "automatisch" in texts(messages) and "1 Stunde" in texts(messages)
     slots = slot_events(events)
     assert slots["problem_priority"] == "P1" and slots["handoff_status"] == "queued"
-    assert slots["problem"].startswith("Seit einer Stunde")
+    assert slots["problem"].startswith("Seit dreißig Minuten")
 
 
 @pytest.mark.parametrize("user_id", [u for u in DEMO_USERS if not u.startswith("u-plus")] + [None])
@@ -198,7 +205,7 @@ async def test_others_reporting_an_outage_get_triage_and_choices(user_id, live_a
     assert '/set_priority{"problem_priority":"P2"}' in payloads
     entitled = DEMO_OUTCOMES[user_id][0] == "queued"
     assert ("/request_human" in payloads) is entitled
-    assert ("/open_ticket" in payloads) is not entitled
+    assert ('/open_ticket{"ticket_start":"here"}' in payloads) is not entitled
 
 
 async def test_the_user_corrects_the_priority_before_escalating(live_agent, domain_dict):
@@ -231,11 +238,89 @@ async def test_said_priority_das_ist_eher_p1(live_agent, domain_dict):
     assert slot_events(events) == {"problem_priority": "P1"}
 
 
-async def test_validate_problem_form_redacts_and_triages(accounts_db, domain_dict):
+async def test_the_queued_reply_offers_the_priority_correction_and_leaving(live_agent, domain_dict):
+    tracker = load_tracker("problem_then_request_de", token_for("u-pro-owner"))
+    messages, _ = await run_action(ActionEscalate(), tracker, domain_dict)
+    queued = [m for m in messages if (m.get("custom") or {}).get("handoff", {}).get("status") == "queued"]
+    assert len(queued) == 1  # the marker and its buttons in one reply, nothing asked before it
+    payloads = [button["payload"] for button in queued[0]["buttons"]]
+    priority = queued[0]["custom"]["handoff"]["priority"]
+    assert payloads == [priority_payload(level) for level in ("P1", "P2", "P3", "P4") if level != priority] + [
+        LEAVE_QUEUE_PAYLOAD]
+    assert "Warteschlange" in queued[0]["text"] and "Priorität" in queued[0]["text"]
+
+
+async def test_asking_for_a_person_again_instead_of_the_problem_queues_without_it(live_agent, domain_dict):
+    tracker = load_tracker("problem_form_insisted_de", token_for("u-biz-admin"))
+    messages, events = await run_action(ActionEscalate(), tracker, domain_dict)
+    assert handoff_markers(messages)[0]["status"] == "queued"
+    assert live_agent.intakes[0]["summary"] == ""
+    assert slot_events(events)["needs_problem"] is False
+
+
+async def test_asking_again_as_an_unlicensed_member_is_not_eligible(live_agent, domain_dict):
+    tracker = load_tracker("problem_form_insisted_de", token_for("u-biz-unlicensed"))
+    messages, _ = await run_action(ActionEscalate(), tracker, domain_dict)
+    assert handoff_markers(messages)[0]["status"] == "not_eligible"
+
+
+async def test_after_an_agent_handed_back_the_old_problem_is_not_reused(live_agent, domain_dict):
+    tracker = load_tracker("handed_back_then_request_de", token_for("u-biz-admin"))
+    messages, events = await run_action(ActionEscalate(), tracker, domain_dict)
+    assert handoff_markers(messages) == [] and live_agent.intakes == []
+    assert slot_events(events)["needs_problem"] is True  # asked for this conversation's problem
+
+
+async def test_after_an_agent_handed_back_premier_plus_is_escalated_again(live_agent, domain_dict):
+    tracker = load_tracker("handed_back_then_request_de", token_for("u-plus-admin"))
+    tracker.latest_message = {"text": "asdf qwer", "intent": {"name": "nlu_fallback"}, "entities": []}
+    messages, _ = await run_action(ActionNotUnderstood(), tracker, domain_dict)
+    assert handoff_markers(messages)[0]["status"] == "queued"
+
+
+async def test_the_triage_question_is_recorded_for_the_rules(live_agent, domain_dict):
     tracker = load_tracker("problem_described_de", token_for("u-biz-admin"))
-    slots = await ValidateProblemForm().validate_problem(
-        "Alles ausgefallen, mein PIN ist 4711", None, tracker, domain_dict)
-    assert slots == {"problem": "Alles ausgefallen, mein PIN ist [REDACTED host key]", "problem_priority": "P1"}
+    messages, events = await run_action(ActionTriageProblem(), tracker, domain_dict)
+    assert slot_events(events)["bot_question"] == "agent"
+    assert messages[-1]["text"] == "Möchten Sie das mit einem Mitarbeiter klären?"
+    tracker = load_tracker("problem_described_de", token_for("u-biz-unlicensed"))
+    _, events = await run_action(ActionTriageProblem(), tracker, domain_dict)
+    assert slot_events(events)["bot_question"] == "ticket"
+
+
+async def test_a_secret_typed_as_the_problem_is_kept_masked_for_the_form(live_agent, domain_dict):
+    tracker = load_tracker("secret_in_problem_form_de", token_for("u-biz-admin"))
+    messages, events = await run_action(ActionAfterSecret(), tracker, domain_dict)
+    slots = slot_events(events)
+    assert slots["problem"] == "Die Anmeldung scheitert, mein Passwort ist [REDACTED password]"
+    assert slots["needs_problem"] is False and messages == []
+
+
+@pytest.mark.parametrize("text,intent,confidence,stored", [
+    # the NLU unsure between an FAQ topic and a problem: the description asked for
+    ("feature request: attendance reports should go to our learning platform", "ask_billing", 0.47, True),
+    # an FAQ intent, but the message describes a problem
+    ("Die Nummer für Wien wird im Profil nicht angezeigt, seit gestern geht das nicht mehr", "ask_phone", 0.9, True),
+    # a real question in between: answered, then the form asks again
+    ("welche Nummer hat der Support in Wien?", "ask_phone", 0.99, False),
+    ("what counts as a P1 again?", "ask_priority", 0.97, False),
+    # a change of mind is never the problem
+    ("ne, lass mal", "cancel", 0.9, False),
+])
+async def test_problem_form_takes_a_description_the_nlu_took_for_a_question(
+        text, intent, confidence, stored, accounts_db, domain_dict):
+    tracker = load_tracker("problem_described_de", token_for("u-biz-admin"))
+    tracker.slots["requested_slot"] = "problem"
+    tracker.latest_message = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []}
+    extracted = await ValidateProblemForm().extract_problem(None, tracker, domain_dict)
+    assert extracted == ({"problem": text} if stored else {})
+
+
+async def test_problem_form_masks_secrets_in_the_description(accounts_db, domain_dict):
+    tracker = load_tracker("problem_described_de", token_for("u-biz-admin"))
+    slots = await ValidateProblemForm().validate_problem("Alles ausgefallen, mein PIN ist 4711", None, tracker,
+                                                         domain_dict)
+    assert slots == {"problem": "Alles ausgefallen, mein PIN ist [REDACTED host key]"}
 
 
 async def test_service_down_becomes_a_ticket_that_is_forwarded_later(
@@ -251,7 +336,7 @@ async def test_service_down_becomes_a_ticket_that_is_forwarded_later(
         entry = session.execute(select(OutboxEntry)).scalar_one()
         assert entry.ticket_id == marker["ticket_id"] and entry.delivered_at is None
         said = [line["text"] for line in entry.payload["transcript"] if line["from"] == "user"]
-        assert said[-1] == "Kann ich das bitte mit einem Mitarbeiter klären?"
+        assert said[-1] == "Würden Sie mich dazu bitte mit einem Mitarbeiter verbinden?"
 
     # The service is back: the waiting ticket goes out with its number, exactly once.
     from tests.actions.conftest import FakeLiveAgentService
@@ -264,7 +349,7 @@ async def test_service_down_becomes_a_ticket_that_is_forwarded_later(
     finally:
         await back.close()
     assert [t["ticket_id"] for t in service.tickets] == [marker["ticket_id"]]
-    assert service.tickets[0]["description"].startswith("Die Aufzeichnungen")
+    assert service.tickets[0]["description"].startswith("Unsere Cloud-Aufzeichnungen")
     assert service.tickets[0]["email"] == "emma@example.com"
 
 
@@ -294,6 +379,6 @@ async def test_an_unanswered_how_to_question_serves_as_the_problem(live_agent, d
 
 async def test_turned_down_small_talk_is_no_problem_description(live_agent, domain_dict):
     tracker = load_tracker("howto_then_request_de", token_for("u-premier-admin"),
-                           first="Wie wird das Wetter morgen in Hamburg?")
+                           first="Scheint morgen in Hamburg die Sonne?")
     messages, _ = await run_action(ActionEscalate(), tracker, domain_dict)
     assert handoff_markers(messages) == [] and live_agent.intakes == []

@@ -52,7 +52,7 @@ async def test_queued_conversation_reaches_the_agents_with_its_transcript(live_a
     conversation = await _agent_get(live_agent_service, f"/api/conversations/{tracker.sender_id}")
     assert (conversation["queue"], conversation["priority"]) == ("tier1", "P3")
     said = " ".join(line["text"] for line in conversation["transcript"] if line["from"] == "user")
-    assert "Die Aufzeichnungen unserer Meetings" in said and "mit einem Mitarbeiter klären" in said
+    assert "Unsere Cloud-Aufzeichnungen" in said and "mit einem Mitarbeiter verbinden" in said
 
 
 async def test_second_escalation_of_the_same_conversation_is_not_duplicated(live_agent_service, domain_dict):

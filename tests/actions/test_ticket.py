@@ -1,57 +1,57 @@
-"""`ticket_form` (validation, who is asked for an email address) and `action_submit_ticket`."""
+"""Web ticket: `action_start_ticket` (a fresh ticket, the account's address for signed-in users)
+and `action_submit_ticket` (filed after the confirmation, with the transcript, secrets masked).
+
+The form between them runs in the Rasa process (no validation action): its unhappy paths are in
+tests/stories/ticket.yml, its texts in tests/test_forms.py.
+"""
 from __future__ import annotations
 
 import re
 
 from sqlalchemy import select
 
-from actions.ticket import ActionSubmitTicket, ValidateTicketForm
+from actions.ticket import TICKET_SLOTS, ActionStartTicket, ActionSubmitTicket
 from bot.accounts.db import session_scope
 from bot.accounts.models import OutboxEntry
-from rasa_sdk.executor import CollectingDispatcher
 from tests.actions.conftest import load_tracker, run_action, slot_events, texts, token_for
 
-FORM_SLOTS = ["ticket_email", "ticket_subject", "ticket_description"]
+
+async def test_start_for_a_signed_in_user_fills_in_the_account_address(accounts_db, domain_dict):
+    tracker = load_tracker("ticket_form_done_de", token_for("u-biz-unlicensed"), email="old@example.org")
+    _, events = await run_action(ActionStartTicket(), tracker, domain_dict)
+    slots = slot_events(events)
+    assert slots["ticket_email"] == "paul@example.com"
+    assert slots["ticket_subject"] is None and slots["ticket_description"] is None
+    assert slots["ticket_confirmed"] is None
 
 
-async def test_anonymous_users_are_asked_for_an_email_address(accounts_db, domain_dict):
-    tracker = load_tracker("ticket_form_done_de", "", email=None)
-    slots = await ValidateTicketForm().required_slots(FORM_SLOTS, CollectingDispatcher(), tracker, domain_dict)
-    assert slots == FORM_SLOTS
-
-
-async def test_signed_in_users_are_not(accounts_db, domain_dict):
-    tracker = load_tracker("ticket_form_done_de", token_for("u-basic-owner"), email=None)
-    slots = await ValidateTicketForm().required_slots(FORM_SLOTS, CollectingDispatcher(), tracker, domain_dict)
-    assert slots == ["ticket_subject", "ticket_description"]
-
-
-async def test_email_validation(accounts_db, domain_dict):
-    tracker = load_tracker("ticket_form_done_de", "", email=None)
-    form = ValidateTicketForm()
-    dispatcher = CollectingDispatcher()
-    assert await form.validate_ticket_email("das ist meine adresse: jo@example.org.", dispatcher, tracker, domain_dict) == {
-        "ticket_email": "jo@example.org"}
-    assert await form.validate_ticket_email("weiß ich nicht", dispatcher, tracker, domain_dict) == {"ticket_email": None}
-    assert "E-Mail-Adresse" in texts(dispatcher.messages)
-
-
-async def test_description_is_redacted(accounts_db, domain_dict):
-    tracker = load_tracker("ticket_form_done_de", "", email=None)
-    slots = await ValidateTicketForm().validate_ticket_description(
-        "Karte 4111 1111 1111 1111 wird abgelehnt", CollectingDispatcher(), tracker, domain_dict)
-    assert slots == {"ticket_description": "Karte [REDACTED card number] wird abgelehnt"}
+async def test_start_for_an_anonymous_user_leaves_the_address_to_ask(accounts_db, domain_dict):
+    tracker = load_tracker("ticket_form_done_de", "", email="left-over@example.org")
+    _, events = await run_action(ActionStartTicket(), tracker, domain_dict)
+    assert {slot: value for slot, value in slot_events(events).items() if slot in TICKET_SLOTS} == {
+        slot: None for slot in TICKET_SLOTS}
 
 
 async def test_anonymous_ticket_is_created_with_transcript(live_agent, domain_dict):
-    tracker = load_tracker("ticket_form_done_de", "", email="jo@example.org")
+    tracker = load_tracker("ticket_form_done_de", "", email="das ist meine adresse: jo@example.org.")
     messages, events = await run_action(ActionSubmitTicket(), tracker, domain_dict)
     ticket = live_agent.tickets[0]
     assert re.fullmatch(r"T-[A-Z0-9]{6}", ticket["ticket_id"])
     assert ticket["ticket_id"] in texts(messages) and "jo@example.org" in texts(messages)
     assert (ticket["email"], ticket["user_id"], ticket["subject"]) == ("jo@example.org", None, "Aufzeichnung fehlt")
     assert ticket["transcript"] and "Geheim!42" not in str(ticket)
-    assert slot_events(events) == {slot: None for slot in FORM_SLOTS}
+    assert "[REDACTED password]" in ticket["description"]
+    assert all(slot_events(events)[slot] is None for slot in TICKET_SLOTS)
+
+
+async def test_an_address_that_is_none_is_asked_again_before_filing(live_agent, domain_dict):
+    tracker = load_tracker("ticket_form_done_de", "", email="meine Adresse sag ich nicht")
+    messages, events = await run_action(ActionSubmitTicket(), tracker, domain_dict)
+    assert live_agent.tickets == []
+    assert "E-Mail-Adresse" in texts(messages)
+    assert slot_events(events)["ticket_email"] is None
+    assert {"event": "followup", "name": "ticket_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events]
 
 
 async def test_signed_in_ticket_uses_the_account_email(live_agent, domain_dict):

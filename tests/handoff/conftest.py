@@ -31,19 +31,39 @@ DEMO = Path(__file__).resolve().parents[2] / "handoff" / "demo.yml"
 
 @dataclass
 class FakeRasa:
-    """Canned REST replies; records what it was sent and which tracker events it got."""
+    """Canned REST replies; records what it was sent, which tracker events it got, and keeps a
+    tracker per sender (user events with their metadata, bot events) as Rasa's tracker API shows."""
 
     received: list[dict[str, Any]] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     handoff_url: str = ""
     down: bool = False
     event_tokens: list[str] = field(default_factory=list)
+    trackers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before each REST answer: a slow Rasa
 
     async def webhook(self, request: web.Request) -> web.Response:
         if self.down:
             return web.Response(status=503)
         body = await request.json()
         self.received.append(body)
+        await asyncio.sleep(self.delay)
+        replies = await self.replies(request, body)
+        # Like Rasa's tracker: the user event with its metadata, then the bot's messages.
+        events = self.trackers.setdefault(body["sender"], [])
+        events.append({"event": "user", "text": body["message"], "metadata": body.get("metadata") or {}})
+        for reply in replies:
+            data = {key: reply[key] for key in ("buttons", "custom") if key in reply}
+            events.append({"event": "bot", "text": reply.get("text"), "data": data})
+        return web.json_response(replies)
+
+    async def tracker(self, request: web.Request) -> web.Response:
+        if self.down:
+            return web.Response(status=503)
+        sender = request.match_info["sender"]
+        return web.json_response({"sender_id": sender, "events": self.trackers.get(sender, [])})
+
+    async def replies(self, request: web.Request, body: dict[str, Any]) -> list[dict[str, Any]]:
         text = body["message"].lower()
         sender = body["sender"]
         if "agent" in text or "mitarbeiter" in text:
@@ -59,24 +79,24 @@ class FakeRasa:
                 headers={"Authorization": f"Bearer {SERVICE_TOKEN}"},
             ) as response:
                 queued = await response.json()
-            return web.json_response([
+            return [
                 {"recipient_id": sender, "text": "I'm handing you over to an agent."},
                 {"recipient_id": sender, "custom": {"handoff": {
                     "status": "queued", "conversation_id": sender, "queue": queued["queue"],
                     "priority": queued["priority"], "prioritized": queued["prioritized"],
                     "position": queued["position"]}}},
-            ])
+            ]
         if "premier" in text:
             # The marker without a prior intake: the gateway queues it itself.
-            return web.json_response([
+            return [
                 {"recipient_id": sender, "text": "Queued.", "custom": {"handoff": {
                     "status": "queued", "conversation_id": sender, "queue": "tier2",
                     "priority": "P1", "prioritized": True, "position": 1}}},
-            ])
+            ]
         if "options" in text:
-            return web.json_response([{"recipient_id": sender, "text": "Pick one:", "buttons": [
-                {"title": "Phone", "payload": "/ask_phone"}, {"title": "Plans", "payload": "/ask_plan"}]}])
-        return web.json_response([{"recipient_id": sender, "text": f"bot: {body['message']}"}])
+            return [{"recipient_id": sender, "text": "Pick one:", "buttons": [
+                {"title": "Phone", "payload": "/ask_phone"}, {"title": "Plans", "payload": "/ask_plan"}]}]
+        return [{"recipient_id": sender, "text": f"bot: {body['message']}"}]
 
     async def tracker_events(self, request: web.Request) -> web.Response:
         if self.down:
@@ -85,10 +105,17 @@ class FakeRasa:
         self.events.append((request.match_info["sender"], await request.json()))
         return web.json_response({"sender_id": request.match_info["sender"]})
 
+    async def hello(self, request: web.Request) -> web.Response:
+        if self.down:
+            return web.Response(status=503)
+        return web.Response(text="Hello from Rasa: 3.6.21")
+
     def app(self) -> web.Application:
         app = web.Application()
+        app.router.add_get("/", self.hello)
         app.router.add_post("/webhooks/rest/webhook", self.webhook)
         app.router.add_post("/conversations/{sender}/tracker/events", self.tracker_events)
+        app.router.add_get("/conversations/{sender}/tracker", self.tracker)
 
         async def http_ctx(app: web.Application):
             async with aiohttp.ClientSession() as session:
@@ -134,6 +161,7 @@ def make_config(database_url: str, fake_rasa: FakeRasa, tmp_path: Path) -> Calla
             "RASA_URL": str(fake_rasa.server.make_url("")).rstrip("/"),
             "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
             "BOT_IDENTITY_SECRET": IDENTITY_SECRET,
+            "HANDOFF_INSTANCE": "test-instance",
             **overrides.pop("env", {}),
         }
         return HandoffConfig(settings=from_environment(env), **overrides)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import jwt
 
-from handoff.pages import CONTENT_SECURITY_POLICY
+from handoff.pages import CONTENT_SECURITY_POLICY, version
+from handoff.state import RASA
 from tests.handoff.conftest import IDENTITY_SECRET
 
 
@@ -43,8 +44,16 @@ async def test_unknown_route_and_method_are_json(client):
     assert wrong.status == 405 and (await wrong.json())["error"]["code"]
 
 
-async def test_health_and_openapi(client):
-    assert await (await client.get("/health")).json() == {"status": "ok"}
+async def test_health_and_openapi(client, fake_rasa, database_backend):
+    health = await client.get("/health")
+    assert health.status == 200
+    assert await health.json() == {"status": "ok", "instance": "test-instance", "database": database_backend,
+                                   "bus": "memory", "rasa": True, "version": version()}
+    fake_rasa.down = True
+    client.app[RASA]._reachable = (0.0, True)  # past the health check's short cache
+    assert (await (await client.get("/health")).json())["rasa"] is False
+    fake_rasa.down = False  # back: seen at the next check, no cache in the way
+    assert (await (await client.get("/health")).json())["rasa"] is True
     document = await (await client.get("/openapi.json")).json()
     assert document["openapi"].startswith("3.")
     for path in ["/api/agents/login", "/api/queue", "/api/conversations/{id}", "/api/conversations/{id}/claim",

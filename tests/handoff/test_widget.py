@@ -29,7 +29,8 @@ async def test_messages_go_to_rasa_with_metadata_and_replies_come_back(client, f
     sent = fake_rasa.received[-1]
     assert sent["sender"] == welcome["conversation_id"]
     assert sent["message"] == "show me the options"
-    assert sent["metadata"] == {"identity_token": token, "locale": "en"}
+    # The service's id of the message goes along, so Rasa's tracker can show it was answered.
+    assert sent["metadata"] == {"identity_token": token, "locale": "en", "bolt_message_id": sent["metadata"]["bolt_message_id"]}
     await ws.close()
 
 
@@ -116,20 +117,75 @@ async def test_marker_without_intake_still_queues(client):
     await ws.close()
 
 
-async def test_rasa_down_gives_a_system_message_and_keeps_the_text(client, fake_rasa):
+async def test_rasa_down_keeps_the_message_and_answers_it_when_rasa_is_back(start, fake_rasa):
+    client = await start(relay_retry_seconds=0.1)
     agent = await login(client)
     fake_rasa.down = True
     ws, welcome = await hello(client, locale="en")
-    await ws.send_json({"type": "message", "text": "hello?"})
+    await ws.send_json({"type": "message", "text": "hello?", "client_id": "c-1"})
+    assert await receive(ws, "ack") == {"type": "ack", "client_id": "c-1", "duplicate": False}
     notice = await receive(ws, "message")
     assert notice["from"] == "system" and "can't be reached" in notice["text"]
+    assert "try again" not in notice["text"]  # the service retries, not the user
     ws_de, _ = await hello(client, locale="de")
     await ws_de.send_json({"type": "message", "text": "hallo?"})
-    assert "nicht erreichbar" in (await receive(ws_de, "message"))["text"]
+    german = (await receive(ws_de, "message"))["text"]
+    assert "nicht erreichbar" in german and "Ihre Nachricht" in german
+
+    fake_rasa.down = False
+    answer = await receive(ws, "message", timeout=10)
+    assert (answer["from"], answer["text"]) == ("bot", "bot: hello?")
+    assert (await receive(ws_de, "message", timeout=10))["text"] == "bot: hallo?"
     detail = await (await client.get(f"/api/conversations/{welcome['conversation_id']}", headers=agent)).json()
-    assert [(t["from"], t["text"]) for t in detail["transcript"]][0] == ("user", "hello?")
+    assert [(t["from"], t["text"]) for t in detail["transcript"]] == [
+        ("user", "hello?"), ("system", notice["text"]), ("bot", "bot: hello?")]
+    assert [m["message"] for m in fake_rasa.received].count("hello?") == 1
     await ws.close()
     await ws_de.close()
+
+
+async def test_a_resend_with_the_same_client_id_is_processed_once(client, fake_rasa):
+    ws, welcome = await hello(client, locale="en")
+    await ws.send_json({"type": "message", "text": "first", "client_id": "m-1"})
+    assert (await receive(ws, "ack"))["duplicate"] is False
+    assert (await receive(ws, "message"))["text"] == "bot: first"
+    await ws.close()
+    # The socket died before the widget saw the ack: after reconnecting it sends again.
+    again, resumed = await hello(client, conversation_id=welcome["conversation_id"], locale="en")
+    history = (await receive(again, "history"))["messages"]
+    assert [(m["from"], m["text"], m.get("client_id")) for m in history] == [
+        ("user", "first", "m-1"), ("bot", "bot: first", None)]
+    await again.send_json({"type": "message", "text": "first", "client_id": "m-1"})
+    assert await receive(again, "ack") == {"type": "ack", "client_id": "m-1", "duplicate": True}
+    await again.send_json({"type": "message", "text": "second", "client_id": "m-2"})
+    assert (await receive(again, "message"))["text"] == "bot: second"
+    assert [m["message"] for m in fake_rasa.received] == ["first", "second"]
+    bad = {"type": "message", "text": "x", "client_id": 7}
+    await again.send_json(bad)
+    assert (await receive(again, "error"))["code"] == "invalid_client_id"
+    await again.close()
+
+
+async def test_a_message_whose_answer_was_lost_is_not_sent_to_rasa_again(start, fake_rasa):
+    """Rasa answered, but the instance died before storing the answer: the retry finds the
+    answer in Rasa's tracker instead of having the message processed a second time."""
+    from handoff import claims
+    from handoff.state import DATABASE
+
+    client = await start(relay_retry_seconds=0.1)
+    ws, welcome = await hello(client, locale="en")
+    conversation_id = welcome["conversation_id"]
+    stored, _, _ = await client.app[DATABASE].write(
+        claims.store_user_message, conversation_id, "lost answer", None, {"locale": "en"})
+    key = str(stored["id"])
+    fake_rasa.trackers[conversation_id] = [
+        {"event": "user", "text": "lost answer", "metadata": {"bolt_message_id": key}},
+        {"event": "bot", "text": "the answer Rasa gave", "data": {}},
+    ]
+    reply = await receive(ws, "message", timeout=10)
+    assert (reply["from"], reply["text"]) == ("bot", "the answer Rasa gave")
+    assert fake_rasa.received == []
+    await ws.close()
 
 
 async def test_malformed_frames_get_errors_and_the_connection_stays_usable(client):
@@ -246,3 +302,18 @@ async def test_waiting_users_learn_their_new_position(client):
     assert update["estimated_wait_minutes"] == 4
     await first.close()
     await second.close()
+
+
+async def test_the_socket_stays_alive_while_a_slow_rasa_answers(client, fake_rasa):
+    """The heartbeat goes on during a relay: a client that pings every second and closes when a
+    pong is late keeps its socket through a 3 s answer, and frames stay in order."""
+    fake_rasa.delay = 3.0
+    ws = await client.ws_connect("/ws/chat", heartbeat=1.0)
+    await ws.send_json({"type": "hello", "locale": "en"})
+    await receive(ws, "welcome")
+    await ws.send_json({"type": "message", "text": "slow one"})
+    await ws.send_json({"type": "ping"})
+    assert (await receive(ws, "message", timeout=10))["text"] == "bot: slow one"
+    assert (await receive(ws, timeout=5))["type"] == "pong"  # after the reply: frames in order
+    assert not ws.closed
+    await ws.close()

@@ -1,0 +1,232 @@
+"""Database work that must happen once, however many live-agent instances run.
+
+Plain functions taking a session, like `handoff.repository`; they run inside `Database.write`.
+- User messages waiting for the bot (`relay = 'pending'`): stored before they are relayed,
+  answered once (the replies and the end of the wait are one transaction), recognised again
+  by the widget's `client_id` when a client resends after a reconnect. What goes to Rasa with
+  a message (its metadata: the identity token, the locale, as Rasa's tracker keeps them too)
+  waits beside it in `relay_metadata` and is cleared once the bot answered.
+- The `agent_handled` tracker event: a lease (`tracker_event_claimed_until`, a conditional
+  UPDATE like the claim of a conversation) so one instance posts it.
+- SLA reminders: the rows are claimed with `FOR UPDATE SKIP LOCKED`, so an instance that
+  runs the same round at the same moment skips them instead of warning a second time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Sequence
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.redaction import redact
+from handoff.errors import NotFound
+from handoff.models import AGENT_MODE, Conversation, Message, utcnow
+from handoff.repository import add_message, conversation_dict, iso, message_dict
+
+PENDING = "pending"
+
+
+# --- user messages and the bot ----------------------------------------------------------------
+
+def store_user_message(
+    session: Session, conversation_id: str, text: str, client_id: str | None,
+    metadata: dict[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """Store the user's message (waiting for the bot unless an agent has the conversation).
+
+    Returns (message, conversation, duplicate): a message whose `client_id` is already stored
+    is not stored again (`duplicate` True, the stored one returned).
+    """
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    if client_id:
+        existing = session.scalars(
+            select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+        ).first()
+        if existing is not None:
+            return message_dict(existing), conversation_dict(conversation), True
+    to_bot = conversation.status not in AGENT_MODE
+    now = utcnow()
+    message = Message(
+        conversation_id=conversation_id, sender="user", text=redact(text), at=now,
+        client_id=client_id, relay=PENDING if to_bot else None,
+        relay_metadata=(metadata or {}) if to_bot else None,
+    )
+    session.add(message)
+    conversation.updated_at = now
+    session.flush()
+    stored = message_dict(message)
+    stored["id"] = message.id
+    return stored, conversation_dict(conversation), False
+
+
+@dataclass(frozen=True)
+class PendingRelay:
+    """A user message for the bot. Its `text` is the stored, redacted one: only the first
+    attempt (in the request that received it) has the original, secrets included."""
+
+    message_id: int
+    text: str
+    metadata: dict[str, Any]
+    conversation: dict[str, Any]
+    message: dict[str, Any]
+
+
+def next_pending_relay(session: Session, conversation_id: str) -> PendingRelay | None:
+    """The conversation's oldest user message the bot has not answered yet."""
+    message = session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.relay == PENDING)
+        .order_by(Message.id)
+        .limit(1)
+    ).first()
+    if message is None:
+        return None
+    conversation = session.get(Conversation, conversation_id)
+    return PendingRelay(
+        message_id=message.id, text=message.text, metadata=dict(message.relay_metadata or {}),
+        conversation=conversation_dict(conversation), message=message_dict(message),
+    )
+
+
+def complete_relay(
+    session: Session, message_id: int, replies: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Store the bot's replies and end the wait of the user message, in one transaction.
+
+    Returns the stored replies (with `buttons` and `handoff` when they had them). A message
+    that is no longer pending (another instance answered it) stores nothing.
+    """
+    answered = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.relay == PENDING)
+        .values(relay=None, relay_metadata=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not answered:
+        return []
+    conversation_id = session.scalar(select(Message.conversation_id).where(Message.id == message_id))
+    stored = []
+    for reply in replies:
+        item = add_message(
+            session, conversation_id, "bot", reply["text"],
+            buttons=reply.get("buttons") or None, handoff=reply.get("handoff"),
+        )
+        stored.append(item)
+    return stored
+
+
+def divert_to_agents(session: Session, message_id: int) -> bool:
+    """An agent took the conversation while the message waited: it is theirs, not the bot's."""
+    return session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.relay == PENDING)
+        .values(relay=None, relay_metadata=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+
+
+def conversations_waiting_for_the_bot(session: Session, older_than: datetime, limit: int = 100) -> list[str]:
+    """Conversations with a user message the bot has not answered, stored before `older_than`."""
+    rows = session.execute(
+        select(Message.conversation_id)
+        .where(Message.relay == PENDING, Message.at < older_than)
+        .group_by(Message.conversation_id)
+        .order_by(Message.conversation_id)
+        .limit(limit)
+    ).scalars()
+    return list(rows)
+
+
+# --- the agent_handled tracker event ----------------------------------------------------------
+
+def claim_tracker_event(session: Session, conversation_id: str, lease_seconds: float) -> bool:
+    """Take the lease of the conversation's pending event; True when this caller may post it."""
+    now = utcnow()
+    return session.execute(
+        update(Conversation)
+        .where(
+            Conversation.id == conversation_id,
+            Conversation.tracker_event_pending.is_(True),
+            or_(Conversation.tracker_event_claimed_until.is_(None),
+                Conversation.tracker_event_claimed_until < now),
+        )
+        .values(tracker_event_claimed_until=now + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+
+
+def finish_tracker_event(session: Session, conversation_id: str, delivered: bool) -> None:
+    values: dict[str, Any] = {"tracker_event_claimed_until": None}
+    if delivered:
+        values["tracker_event_pending"] = False
+    session.execute(
+        update(Conversation).where(Conversation.id == conversation_id).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def unclaimed_tracker_events(session: Session, limit: int = 100) -> list[str]:
+    now = utcnow()
+    return list(session.scalars(
+        select(Conversation.id)
+        .where(
+            Conversation.tracker_event_pending.is_(True),
+            or_(Conversation.tracker_event_claimed_until.is_(None),
+                Conversation.tracker_event_claimed_until < now),
+        )
+        .order_by(Conversation.updated_at)
+        .limit(limit)
+    ))
+
+
+# --- SLA reminders ----------------------------------------------------------------------------
+
+def due_sla_warnings(session: Session, horizon: datetime) -> list[dict[str, Any]]:
+    """Conversations whose deadline falls before `horizon`, each warned about once in all.
+
+    `FOR UPDATE SKIP LOCKED` (PostgreSQL): a row another instance is warning about right now
+    is skipped; once that instance commits, the row carries its `*_warned_at`.
+    """
+    now = utcnow()
+    warnings = []
+    first = session.scalars(
+        select(Conversation).where(
+            Conversation.status.in_(AGENT_MODE),
+            Conversation.first_response_at.is_(None),
+            Conversation.first_response_due.is_not(None),
+            Conversation.first_response_due <= horizon,
+            Conversation.first_response_warned_at.is_(None),
+        ).with_for_update(skip_locked=True)
+    ).all()
+    for conversation in first:
+        conversation.first_response_warned_at = now
+        warnings.append(("first_response", conversation.first_response_due, conversation))
+    restore = session.scalars(
+        select(Conversation).where(
+            Conversation.status.in_(AGENT_MODE),
+            Conversation.restoration_due.is_not(None),
+            Conversation.restoration_due <= horizon,
+            Conversation.restoration_warned_at.is_(None),
+        ).with_for_update(skip_locked=True)
+    ).all()
+    for conversation in restore:
+        conversation.restoration_warned_at = now
+        warnings.append(("restoration", conversation.restoration_due, conversation))
+    session.flush()
+    return [
+        {
+            "type": "sla_warning",
+            "deadline": kind,
+            "conversation_id": conversation.id,
+            "queue": conversation.queue,
+            "priority": conversation.priority,
+            "agent": conversation.agent,
+            "due": iso(due),
+            "minutes_left": round((due - now).total_seconds() / 60, 1),
+        }
+        for kind, due, conversation in warnings
+    ]

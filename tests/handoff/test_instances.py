@@ -1,0 +1,262 @@
+"""Two live-agent instances on one PostgreSQL database and one Redis: whatever one instance
+does reaches the sockets of the other, limits are one limit, background work happens once.
+
+Real PostgreSQL and Redis servers (tests/servers.py through the fixtures of tests/conftest.py),
+two real apps on test servers, the fake Rasa of conftest.py standing in for the Rasa servers."""
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from typing import Any, Iterator
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from bot.settings import ROOT, from_environment
+from handoff import background, repository
+from handoff.app import create_app
+from handoff.config import HandoffConfig
+from handoff.db import Database, make_engine
+from handoff.migrate import upgrade
+from handoff.models import Agent
+from handoff.state import DATABASE
+from tests.handoff.conftest import DEMO, IDENTITY_SECRET, SERVICE_TOKEN, hello, identity, intake, login, receive
+from tests.servers import PostgresServer, RedisServer
+
+
+@pytest.fixture(scope="module")
+def template(postgres_server: PostgresServer) -> str:
+    """A migrated database with the demo agents, copied for each test (argon2 is slow)."""
+    url = postgres_server.create_database("instances_template")
+    upgrade(url)
+    database = Database(make_engine(url), threads=1)
+    try:
+        database.write_sync(repository.seed_agents, yaml.safe_load(DEMO.read_text(encoding="utf-8"))["agents"])
+    finally:
+        database.close()
+    return "instances_template"
+
+
+@pytest.fixture
+def shared_database(postgres_server: PostgresServer, template: str) -> Iterator[str]:
+    name = f"instances_{os.urandom(4).hex()}"
+    url = postgres_server.create_database(name, template=template)
+    yield url
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture
+async def two_instances(aiohttp_client, fake_rasa, shared_database, redis_url):
+    """start(**overrides) -> (A, B): two apps on the same PostgreSQL database and Redis."""
+
+    async def start(**overrides: Any):
+        clients = []
+        for name in ("instance-a", "instance-b"):
+            env = {
+                "DATABASE_URL": shared_database, "REDIS_URL": redis_url,
+                "RASA_URL": str(fake_rasa.server.make_url("")).rstrip("/"),
+                "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN, "BOT_IDENTITY_SECRET": IDENTITY_SECRET,
+                "HANDOFF_INSTANCE": name,
+            }
+            config = HandoffConfig(settings=from_environment(env), sla_check_seconds=3600,
+                                   relay_retry_seconds=3600, **overrides)
+            clients.append(await aiohttp_client(create_app(config)))
+        fake_rasa.handoff_url = str(clients[0].make_url("")).rstrip("/")  # the bot's intake goes to A
+        return clients
+
+    return start
+
+
+async def agent_socket(client, headers):
+    ws = await client.ws_connect("/ws/agent")
+    await ws.send_json({"type": "auth", "token": headers["Authorization"].split()[1]})
+    await receive(ws, "ready")
+    return ws
+
+
+async def test_health_names_the_instance_and_the_shared_parts(two_instances):
+    a, b = await two_instances()
+    for client, name in ((a, "instance-a"), (b, "instance-b")):
+        body = await (await client.get("/health")).json()
+        assert (body["status"], body["instance"], body["database"], body["bus"], body["rasa"]) == (
+            "ok", name, "postgresql", "redis", True)
+
+
+async def test_an_escalation_on_one_instance_reaches_an_agent_on_the_other(two_instances):
+    a, b = await two_instances()
+    anna = await login(b, "anna")
+    console = await agent_socket(b, anna)
+    user, welcome = await hello(a, token=identity(), locale="en")
+    await user.send_json({"type": "message", "text": "agent please"})
+    assert (await receive(user, "handoff"))["status"] == "queued"
+    pushed = await receive(console, "escalation")
+    assert pushed["conversation"]["id"] == welcome["conversation_id"]
+    await user.close()
+    await console.close()
+
+
+async def test_claim_messages_both_ways_and_hand_back_across_instances(two_instances, fake_rasa):
+    a, b = await two_instances()
+    anna = await login(b, "anna")
+    console = await agent_socket(b, anna)
+    user, welcome = await hello(a, token=identity(), locale="en")
+    conversation_id = welcome["conversation_id"]
+    await user.send_json({"type": "message", "text": "agent please"})
+    await receive(user, "handoff")
+    await receive(console, "escalation")
+
+    assert (await b.post(f"/api/conversations/{conversation_id}/claim", headers=anna)).status == 200
+    assert (await receive(user, "mode"))["mode"] == "agent"
+    sent = await b.post(f"/api/conversations/{conversation_id}/messages", headers=anna, json={"text": "Anna here"})
+    assert (await sent.json())["delivered"] == 1  # one instance (A) holds the user's socket
+    assert (await receive(user, "message"))["text"] == "Anna here"
+    await user.send_json({"type": "message", "text": "thanks, still broken"})
+    assert (await receive(console, "user_message"))["message"]["text"] == "thanks, still broken"
+
+    released = await b.post(f"/api/conversations/{conversation_id}/release", headers=anna)
+    assert (await released.json())["tracker_event_delivered"] is True
+    assert (await receive(user, "mode"))["mode"] == "bot"
+    await user.send_json({"type": "message", "text": "hello again"})
+    assert (await receive(user, "message"))["text"] == "bot: hello again"
+    assert [sender for sender, _ in fake_rasa.events] == [conversation_id]  # agent_handled, once
+
+    transcript = (await (await a.get(f"/api/conversations/{conversation_id}", headers=anna)).json())["transcript"]
+    said = [m["text"] for m in transcript if m["from"] == "user"]
+    assert said == ["agent please", "thanks, still broken", "hello again"]
+    await user.close()
+    await console.close()
+
+
+async def test_the_sender_limit_is_one_limit_across_instances(two_instances):
+    a, b = await two_instances(sender_burst=15, sender_rate=0.01)
+    first, welcome = await hello(a, locale="en")
+    second, _ = await hello(b, conversation_id=welcome["conversation_id"], locale="en")
+    await receive(second, "history")
+    limited = 0
+    for n in range(20):
+        socket = first if n % 2 == 0 else second
+        await socket.send_json({"type": "message", "text": f"message {n}"})
+        while True:
+            frame = await receive(socket)
+            if frame["type"] == "error":
+                assert frame["code"] == "rate_limited"
+                limited += 1
+                break
+            if frame["type"] == "message" and frame["text"] == f"bot: message {n}":
+                break
+    assert limited == 5  # 15 went through in all, not 15 per instance
+    await first.close()
+    await second.close()
+
+
+async def test_messages_of_one_conversation_on_both_instances_reach_rasa_in_order_once(two_instances, fake_rasa):
+    a, b = await two_instances(sender_burst=100, connection_burst=100)
+    first, welcome = await hello(a, locale="en")
+    second, _ = await hello(b, conversation_id=welcome["conversation_id"], locale="en")
+    await receive(second, "history")
+    texts = [f"turn {n}" for n in range(12)]
+    await asyncio.gather(*(
+        (first if n % 2 == 0 else second).send_json({"type": "message", "text": text, "client_id": f"c{n}"})
+        for n, text in enumerate(texts)
+    ))
+    answers = set()
+    while len(answers) < len(texts):
+        frame = await receive(first, "message", timeout=15)
+        answers.add(frame["text"])
+    sent = [m["message"] for m in fake_rasa.received]
+    assert sorted(sent) == sorted(texts) and len(sent) == len(texts)
+    anna = await login(a, "anna")
+    transcript = (await (await a.get(f"/api/conversations/{welcome['conversation_id']}", headers=anna)).json())["transcript"]
+    stored = [m["text"] for m in transcript if m["from"] == "user"]
+    assert sent == stored  # Rasa got them in the order they were stored, each once
+    await first.close()
+    await second.close()
+
+
+async def test_sla_warnings_go_out_once_however_many_instances_look(two_instances):
+    a, b = await two_instances(sla_warning_minutes=24 * 60)
+    anna = await login(a, "anna")
+    console = await agent_socket(a, anna)
+    assert (await intake(b, "sla-conversation", priority="P1", prioritized=True)).status == 200
+    await receive(console, "escalation")
+    counts = await asyncio.gather(*(background.sla_round(client.app) for client in (a, b, a, b)))
+    assert sum(counts) == 2  # first response and restoration, each once in all
+    kinds = [(await receive(console, "sla_warning"))["deadline"] for _ in range(2)]
+    assert sorted(kinds) == ["first_response", "restoration"]
+    with pytest.raises(asyncio.TimeoutError):
+        await receive(console, "sla_warning", timeout=1)
+    await console.close()
+
+
+async def test_agent_handled_is_posted_once_when_every_instance_retries(two_instances, fake_rasa):
+    a, b = await two_instances()
+    anna = await login(a, "anna")
+    await intake(a, "handled-conversation")
+    await a.post("/api/conversations/handled-conversation/claim", headers=anna)
+    fake_rasa.down = True
+    released = await b.post("/api/conversations/handled-conversation/release", headers=anna)
+    assert (await released.json())["tracker_event_delivered"] is False
+    fake_rasa.down = False
+    await asyncio.gather(*(background.retry_round(client.app) for client in (a, b, a, b)))
+    assert [sender for sender, _ in fake_rasa.events] == ["handled-conversation"]
+    state = await a.app[DATABASE].read(repository.conversation_state, "handled-conversation")
+    assert state["tracker_event_pending"] is False
+
+
+async def test_pushes_stay_local_when_redis_is_gone(two_instances, redis_server):
+    """Redis down: an instance still serves its own sockets; /health says degraded."""
+    a, _ = await two_instances()
+    user, _ = await hello(a, locale="en")
+    redis_server.process.kill()
+    redis_server.process.wait()
+    try:
+        await user.send_json({"type": "message", "text": "still there?"})
+        assert (await receive(user, "message", timeout=15))["text"] == "bot: still there?"
+        health = await a.get("/health")
+        assert health.status == 200 and (await health.json())["status"] == "degraded"
+    finally:
+        await user.close()
+        restart_redis(redis_server)
+
+
+def restart_redis(server: RedisServer) -> None:
+    """The same server again, on its port (the next tests use it)."""
+    import redis
+
+    server.process = subprocess.Popen(
+        ["redis-server", "--port", str(server.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(server.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    for _ in range(200):
+        try:
+            if server.client().ping():
+                return
+        except (redis.RedisError, OSError):
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not come back")
+
+
+def test_services_starting_together_on_an_empty_database_migrate_once(postgres_server: PostgresServer):
+    """Three services migrating and seeding an empty PostgreSQL at once: no UniqueViolation."""
+    name = f"empty_{os.urandom(4).hex()}"
+    url = postgres_server.create_database(name)
+    env = dict(os.environ, DATABASE_URL=url, PYTHONPATH=str(ROOT))
+    script = ("from bot.accounts.migrations import upgrade as a; from handoff.migrate import upgrade as h; "
+              "from handoff.__main__ import main; import os; u = os.environ['DATABASE_URL']; "
+              "a(u); h(u); main(['seed'])")
+    processes = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(3)]
+    try:
+        outputs = [p.communicate(timeout=180)[0].decode() for p in processes]
+        assert [p.returncode for p in processes] == [0, 0, 0], "\n".join(outputs)
+        database = Database(make_engine(url), threads=1)
+        try:
+            agents = database.read_sync(lambda session: session.scalars(select(Agent.username)).all())
+        finally:
+            database.close()
+        assert sorted(agents) == sorted(a["username"] for a in yaml.safe_load(DEMO.read_text())["agents"])
+    finally:
+        postgres_server.drop_database(name)
