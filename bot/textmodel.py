@@ -181,9 +181,10 @@ def file_inputs(paths: Iterable[Path]) -> list[bytes]:
 
 
 def model_dir() -> Path:
-    from bot.settings import ROOT
+    """Read on every call (not the cached process settings), so a test can move it."""
+    from bot.settings import from_environment
 
-    return Path(os.environ.get("BOLT_MODEL_DIR") or ROOT / "var" / "nlu")
+    return from_environment().nlu_model_dir
 
 
 def cached_model(name: str, key: str, build: Callable[[], object]) -> object:

@@ -198,7 +198,7 @@ def test_priorities(knowledge, text, expected):
         ("Tier-2-Support", ["direct_tier2"]),
         ("Wie funktioniert die automatische Eskalation?", ["automatic_escalation"]),
         ("automatic escalation", ["automatic_escalation"]),
-        ("Wer ist mein technischer Kundenbetreuer?", ["technical_account_manager"]),
+        ("Wer ist denn unser technischer Kundenbetreuer?", ["technical_account_manager"]),
         ("Who is my TAM?", ["technical_account_manager"]),
         ("technical account manager", ["technical_account_manager"]),
         ("Wo ist das Hilfecenter?", ["help_center"]),

@@ -26,14 +26,14 @@ def _parse(text: str) -> dict:
     "Mein Ton geht seit heute nicht, ich will sofort einen Mitarbeiter",
     "screen share is black, get me an agent",
     "Meine Meetings brechen ständig ab. Ich will sofort mit dem Support sprechen!",
-    "Bitte verbinden Sie mich mit einem Agenten.",
-    "Ich möchte mit einem Mitarbeiter chatten",
+    "Verbinden Sie mich bitte mit einem Agenten.",
+    "Ich würde gern mit einem Mitarbeiter chatten",
     "Mitarbeiter bitte",
     "Connect me to an agent.",
     "I want to talk to a live agent",
     "I'd like to speak to someone from support.",
     "even on Premier+ screen sharing crashes, I need an agent",
-    "Ich habe Premier+ und bin Enterprise-Admin. Sofort an Tier 2 weiterleiten!",
+    "Wir haben Premier+ und ich bin Enterprise-Admin. Bitte sofort an Tier 2 weiterleiten!",
     # phrased as a question (issue 9)
     "is there a human who could look at this?",
     "kann mir da jemand persönlich helfen?",
@@ -69,7 +69,7 @@ def test_no_request_for_a_person(text):
     ("Ich will jetzt einen Mitarbeiter", False),
     ("Can't you connect me to an agent?", False),
     ("Kann ich nicht einfach mit einem Mitarbeiter sprechen?", False),
-    ("Ich habe Premier+ und bin Enterprise-Admin. Sofort an Tier 2 weiterleiten!", False),
+    ("Wir haben Premier+ und ich bin Enterprise-Admin. Bitte sofort an Tier 2 weiterleiten!", False),
     ("How do I set up single sign-on?", False),
 ])
 def test_what_counts_as_a_described_problem(text, expected):
