@@ -398,7 +398,10 @@ class ActionNotUnderstood(Action):
     Premier+ (automatic escalation): queued at once, the unclear message as the problem (unless
     one is stored already) and its triaged level. Everyone else: the clarification with the
     likely topics (`utter_clarify`, rendered in the Rasa process), and on the second failure in
-    a row the escalation decision as for `request_human`. Always sets `needs_problem`.
+    a row the escalation decision as for `request_human`. A message the intent classifier could
+    not place but that asks for a person (`bot.signals.wants_person`: "Ich brauche einen
+    Live-Chat mit dem Support" between request_human and ask_live_chat) gets that decision at
+    once, for everyone. Always sets `needs_problem`.
     """
 
     def name(self) -> str:
@@ -408,6 +411,9 @@ class ActionNotUnderstood(Action):
         context = await load_context(tracker)
         rights = context.rights
         queued = fresh_slot(tracker, HANDOFF_STATUS) == "queued"
+        parse_data = latest_parse_data(tracker)
+        if not queued and signals.wants_person(parse_data) and not signals.describes_problem(parse_data):
+            return await escalate(dispatcher, tracker, context)
         if rights is not None and rights.automatic_escalation and not queued:
             stored = fresh_slot(tracker, PROBLEM)
             text = latest_user_text(tracker)

@@ -105,6 +105,21 @@ async def test_the_clarification_as_a_rules_own_action_counts_as_the_first_failu
     assert [m["status"] for m in handoff_markers(messages)] == ["not_eligible"]
 
 
+@pytest.mark.parametrize("user_id", ALL_USERS, ids=_ids)
+async def test_not_understood_request_for_a_person_gets_the_decision_at_once(user_id, live_agent, domain_dict):
+    """The classifier split between request_human and ask_live_chat (nlu_fallback), the signal
+    says the user wants a person: the escalation decision, not the clarification."""
+    tracker = load_tracker("not_understood_first_en", token_for(user_id))
+    tracker.latest_message = {"text": "Ich brauche einen Live-Chat mit dem Support",
+                              "intent": {"name": "nlu_fallback"}, "entities": []}
+    messages, events = await run_action(ActionNotUnderstood(), tracker, domain_dict)
+    if DEMO_OUTCOMES[user_id][0] == "queued":
+        # Entitled, no problem described yet: the problem_form asks for one (no clarification).
+        assert messages == [] and slot_events(events)["needs_problem"] is True
+    else:
+        _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+
+
 @pytest.mark.parametrize("user_id", ["u-plus-member", "u-biz-admin"])
 async def test_not_understood_while_queued_only_clarifies(user_id, live_agent, domain_dict):
     tracker = load_tracker("not_understood_twice_de", token_for(user_id), status="queued")
