@@ -16,19 +16,24 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Optional
 
 __all__ = [
     "CONFIDENT",
     "LANGUAGES",
+    "OTHER",
     "Detection",
     "conversation_language",
     "detect",
+    "identify",
     "is_confident",
     "normalize_locale",
 ]
 
 LANGUAGES = ("de", "en")
+#: The code of a message confidently in neither German nor English (French, Spanish, ...).
+OTHER = "other"
 
 #: A detection with at least this confidence may switch the conversation's language.
 CONFIDENT = 0.5
@@ -260,6 +265,57 @@ def detect(text: str) -> Detection:
     purity = margin / (de + en)
     confidence = (1.0 - math.exp(-margin / 0.6)) * math.sqrt(purity)
     return Detection("de" if de > en else "en", round(confidence, 4))
+
+
+# --------------------------------------------------------------------------------------------
+# Neither German nor English. The word lists above know German and English only, so another
+# language needs a model of its own: lingua (n-gram models of whole languages, low-accuracy mode:
+# about 25 MB and a fraction of a millisecond a message), asked to choose among German, English
+# and the languages visitors of a German/English help center most likely write. It is not
+# trusted on its own: lingua reads short English ("this is ridiculous") as French now and then,
+# so a message counts as another language only when lingua is sure AND fewer than half of its
+# words are German or English words of the lists above.
+# --------------------------------------------------------------------------------------------
+
+OTHER_CANDIDATES = ("FRENCH", "SPANISH", "ITALIAN", "DUTCH", "PORTUGUESE", "POLISH", "TURKISH",
+                    "SWEDISH", "DANISH")
+OTHER_MIN_PROBABILITY = 0.9
+OTHER_MAX_KNOWN_SHARE = 0.5
+OTHER_MIN_WORDS = 2
+_ANY_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+@lru_cache(maxsize=1)
+def _other_detector():
+    from lingua import Language, LanguageDetectorBuilder
+
+    languages = [Language.GERMAN, Language.ENGLISH, *(getattr(Language, name) for name in OTHER_CANDIDATES)]
+    return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
+
+
+def other_language_probability(text: str) -> float:
+    """How sure we are that `text` is in neither German nor English (0 when it may be)."""
+    words = [w for w in _ANY_WORD.findall((text or "").lower().replace("’", "'")) if w not in NEUTRAL]
+    if len(words) < OTHER_MIN_WORDS:
+        return 0.0
+    known = sum(1 for w in words if _DE.get(w, 0.0) >= 0.6 or _EN.get(w, 0.0) >= 0.6)
+    if known / len(words) >= OTHER_MAX_KNOWN_SHARE:
+        return 0.0
+    values = {v.language.iso_code_639_1.name.lower(): v.value
+              for v in _other_detector().compute_language_confidence_values(" ".join(words))}
+    other = 1.0 - values.get("de", 0.0) - values.get("en", 0.0)
+    return other if other >= OTHER_MIN_PROBABILITY else 0.0
+
+
+def identify(text: str) -> Detection:
+    """`detect`, or ``Detection("other", p)`` for a message confidently in another language.
+
+    What the NLU writes into the parse data; `conversation_language` never switches to "other"
+    (it is no language the bot answers in)."""
+    other = other_language_probability(text)
+    if other:
+        return Detection(OTHER, round(other, 4))
+    return detect(text)
 
 
 def is_confident(detection: Detection | Mapping[str, Any] | None) -> bool:
