@@ -399,8 +399,8 @@ class ActionNotUnderstood(Action):
     one is stored already) and its triaged level. Everyone else: the clarification with the
     likely topics (`utter_clarify`, rendered in the Rasa process), and on the second failure in
     a row the escalation decision as for `request_human`. A message the intent classifier could
-    not place but that asks for a person (`bot.signals.wants_person`: "Ich brauche einen
-    Live-Chat mit dem Support" between request_human and ask_live_chat) gets that decision at
+    not place but that asks for a person (`bot.signals.wants_person`: a request for "a live
+    chat with support" split between request_human and ask_live_chat) gets that decision at
     once, for everyone. Always sets `needs_problem`.
     """
 

@@ -30,7 +30,7 @@ def test_entity_extractor_adds_knowledge_entities_with_its_name():
 def test_secret_guard_forces_the_warning_intent_and_keeps_the_original():
     [secret, harmless] = SecretGuard({}).process([
         message("Mein Hostschlüssel lautet 739214, wieso geht er nicht?", "report_problem"),
-        message("Telefonnummer Schweiz"),
+        message("Hotline Schweiz"),
     ])
     assert secret.get("intent")["name"] == "share_secret"
     assert secret.get("intent_before_secret")["name"] == "report_problem"

@@ -50,7 +50,7 @@ def test_abstains_on_neutral_messages():
     "text, code",
     [
         ("danke", "de"), ("hallo", "de"), ("ja", "de"), ("thanks", "en"), ("hello", "en"),
-        ("yes", "en"), ("und in Spanien?", "de"), ("and for Austria?", "en"),
+        ("yes", "en"), ("und in Portugal?", "de"), ("and for Austria?", "en"),
         ("Hallo! What's the phone number of support in Japan?", "en"),
         ("Mein Hostschlüssel lautet 739214, wieso geht er nicht?", "de"),
         ("i was charged twice", "en"),
@@ -133,7 +133,7 @@ def test_switching_mid_conversation():
     turns = [_turn("Hallo, welche Nummer gilt für Österreich?", "de"),
              _turn("What is the number for Japan?")]
     assert conversation_language(turns) == "en"
-    turns.append(_turn("und in Spanien?"))
+    turns.append(_turn("und in Portugal?"))
     assert conversation_language(turns) == "de"
 
 

@@ -148,3 +148,34 @@ def test_rasa_loads_training_and_test_data():
     assert len(train.training_examples) == len(TRAIN)
     test = loading.load_data(str(ROOT / "tests" / "nlu"))
     assert set(test.intents) == ARCHITECTURE_INTENTS
+
+
+SHARED_EXAM = ROOT.parent / "shared" / "exam"
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _sample_sentences() -> set[str]:
+    """Every sentence a user says in the public exam samples (longer than a bare keyword)."""
+    found: set[str] = set()
+    for name in ("sample.yml", "dialogue-sample.yml"):
+        for case in yaml.safe_load((SHARED_EXAM / name).read_text(encoding="utf-8")):
+            turns = list(case.get("say") or []) + [turn.get("say") if isinstance(turn, dict) else turn
+                                                   for turn in case.get("turns") or []]
+            found |= {_words(text) for text in turns if isinstance(text, str) and len(_words(text)) > 12}
+    return found
+
+
+def test_public_sample_stays_out_of_training_and_tests():
+    """The public exam sample is a check, not an example (issue 9): none of its sentences in the
+    training data, the knowledge, the rules or the tests. Fails when ../shared is missing."""
+    sentences = _sample_sentences()
+    assert len(sentences) > 40
+    sources = [path for folder in ("data", "knowledge", "tests") for path in (ROOT / folder).rglob("*")
+               if path.suffix in (".yml", ".py", ".md") and "blind" not in path.parts]
+    leaks = sorted({f"{path.relative_to(ROOT)}: {sentence}" for path in sources
+                    for line in path.read_text(encoding="utf-8").splitlines()
+                    for sentence in sentences if sentence in _words(line)})
+    assert leaks == []

@@ -110,7 +110,7 @@ async def test_not_understood_request_for_a_person_gets_the_decision_at_once(use
     """The classifier split between request_human and ask_live_chat (nlu_fallback), the signal
     says the user wants a person: the escalation decision, not the clarification."""
     tracker = load_tracker("not_understood_first_en", token_for(user_id))
-    tracker.latest_message = {"text": "Ich brauche einen Live-Chat mit dem Support",
+    tracker.latest_message = {"text": "Ich hätte gern einen Live-Chat mit dem Support-Team",
                               "intent": {"name": "nlu_fallback"}, "entities": []}
     messages, events = await run_action(ActionNotUnderstood(), tracker, domain_dict)
     if DEMO_OUTCOMES[user_id][0] == "queued":
