@@ -127,36 +127,36 @@ _DE.update({
 _EN: dict[str, float] = {}
 _EN.update(_weights(
     """
-    the a is are was were be been being am i you he she it we they me him her us them
+    the a is are was were be been being i you he she it we they me him her them
     my your yours our ours their this that these those there here
     what which who whom whose where when why how whats
     do does did done don't doesn't didn't can can't cannot could couldn't would wouldn't
     should shouldn't will won't shall may might must have has had haven't hasn't isn't aren't
     wasn't weren't i'm i've i'll i'd you're you've we're we've they're it's that's there's
     what's where's who's how's let's
-    not no yes yeah yep nope and or but because if then than so also too very just only
+    not no yes yeah yep nope and or but because if then than too very just only
     still already again always never with from for of to on at by about into onto over under
     after before without between through during since until
     please pls plz thanks thank thx hello goodbye bye
     any anyone anybody anything some someone somebody something all every everything nothing
     get got getting give gives want wants need needs know tell show find see make take
-    one two three four first last new same other else really right now today tomorrow yesterday
+    one two three four first last same other else really right now today tomorrow yesterday
     good bad great fine sure maybe
     """, 1.0))
 _EN.update(_weights(
     """
     number numbers phone telephone call calling called reach dial extension free charge
-    charged costs people human agent agents representative rep someone connect transfer speak
-    talk chat talking staff
+    charged costs people human representative rep someone connect transfer speak
+    talk talking staff
     invoice bill billing payment refund subscription cancel
     priority priorities level levels hour hours minutes days response respond restoration restore
     mean means meaning
     manager technical assigned responsible
-    help guide guides articles documentation community forum
+    help guide guides articles documentation
     question questions request issue issues problem problems error broken down outage crash
-    crashes crashed recording recordings screen sharing share sound camera microphone mic
-    participants join joining start starting log login sign signing saved black slow
-    password key account plan plans package features include includes included difference
+    crashes crashed recordings screen sharing share sound camera microphone mic
+    participants join joining start starting log sign signing saved black slow
+    password key plan plans package features include includes included difference
     between additional extra
     does doing works working work looks seems happened happening tried trying
     germany austria switzerland spain france italy brazil india mexico zealand singapore
@@ -165,10 +165,10 @@ _EN.update(_weights(
     monday tuesday wednesday thursday friday saturday sunday weather
     """, 0.6))
 _EN.update({
-    "thanks!": 1.0, "cheers": 0.6, "ok": 0.0, "hey": 0.0, "dont": 1.0, "doesnt": 1.0,
-    "cant": 1.0, "isnt": 1.0, "wont": 1.0, "didnt": 1.0, "im": 0.8, "ive": 0.8, "youre": 0.8,
+    "thanks!": 1.0, "cheers": 0.6, "dont": 1.0, "doesnt": 1.0,
+    "cant": 1.0, "isnt": 1.0, "wont": 1.0, "didnt": 1.0, "im": 0.4, "ive": 0.8, "youre": 0.8,
     "u": 0.6, "ur": 0.6, "r": 0.3, "asap": 0.5, "tnx": 0.6, "ty": 0.5,
-    "im": 0.4, "was": 0.3, "wait": 0.8, "hold": 0.6, "again": 1.0, "please!": 1.0,
+    "was": 0.3, "wait": 0.8, "hold": 0.6, "again": 1.0, "please!": 1.0,
     "understand": 0.8, "mean": 0.6, "urgent": 0.6, "urgently": 0.6, "gone": 0.6,
 })
 

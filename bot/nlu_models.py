@@ -26,7 +26,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 import yaml
 
 from bot.knowledge import Knowledge, load_knowledge

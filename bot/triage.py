@@ -109,7 +109,7 @@ class _CueSet:
         self.cues = cues
         groups: dict[str, list[int]] = {}
         for i, cue in enumerate(cues):
-            pattern = _cue_pattern(cue.text, source)  # validates the cue
+            _cue_pattern(cue.text, source)  # raises on a malformed cue
             first = cue.text.split()[0]
             literal = "".join(canonical(t) for t in _TOKEN.findall(_without_apostrophes(first.rstrip("*"))))
             groups.setdefault(literal[:self._KEY], []).append(i)

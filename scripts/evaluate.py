@@ -45,6 +45,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import yaml
 
 from bot.settings import ROOT
+from scripts.runtime import rasa_env
 
 FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
@@ -320,10 +321,6 @@ def evaluate_language(path: Path = LANGUAGE_FILE) -> dict:
 
 
 # --------------------------------------------------------------------------- training, CV
-
-def rasa_env() -> Dict[str, str]:
-    return dict(os.environ, RASA_TELEMETRY_ENABLED="false", PYTHONPATH=str(ROOT))
-
 
 def train(config: Path, out_dir: Path) -> Tuple[Path, float]:
     started = time.monotonic()

@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from bot.settings import ROOT
 from scripts import build_lookups

@@ -34,7 +34,7 @@ def test_secret_guard_forces_the_warning_intent_and_keeps_the_original():
     ])
     assert secret.get("intent")["name"] == "share_secret"
     assert secret.get("intent_before_secret")["name"] == "report_problem"
-    assert secret.get("secrets") == ["host_key"] or secret.get("secrets")
+    assert secret.get("secrets") == ["host_key"]
     assert harmless.get("intent")["name"] == "ask_phone"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-spacy = pytest.importorskip("spacy")
+import spacy
 
 
 @pytest.fixture(scope="module")
