@@ -144,9 +144,9 @@ def start_stock(directory: Path, log_dir: Path) -> "tuple[Service, str, float]":
                              "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
                     f"http://127.0.0.1:{port}/")
     started = time.monotonic()
-    log = open(log_dir / "stock-rasa.log", "ab")
-    stock.process = subprocess.Popen(stock.command, cwd=directory, env=rasa_env(), stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+    with open(log_dir / "stock-rasa.log", "ab") as log:  # the child has its own descriptor
+        stock.process = subprocess.Popen(stock.command, cwd=directory, env=rasa_env(), stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         ready = first_answer(url, started + STOCK_READY_TIMEOUT_SECONDS) - started
