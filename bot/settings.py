@@ -57,6 +57,9 @@ class Settings:
     outbox_flush_seconds: float = 15.0
     # Rasa's Redis lock store (bot.lock_store): a lock of a killed process expires after this.
     rasa_lock_lifetime_seconds: float = 20.0
+    # Transcripts (conversations, their tracker events, tickets) untouched this many days are
+    # purged by the live-agent service (handoff/privacy.py); 0 keeps them forever.
+    transcript_retention_days: float = 180.0
 
     @property
     def production(self) -> bool:
@@ -123,6 +126,7 @@ def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None)
         database_max_overflow=int(env.get("DATABASE_MAX_OVERFLOW", "5")),
         outbox_flush_seconds=float(env.get("OUTBOX_FLUSH_SECONDS", "15")),
         rasa_lock_lifetime_seconds=float(env.get("RASA_LOCK_LIFETIME_SECONDS", "20")),
+        transcript_retention_days=float(env.get("TRANSCRIPT_RETENTION_DAYS", "180")),
     )
 
 
