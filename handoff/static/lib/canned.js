@@ -146,7 +146,10 @@ function attachPicker(opts) {
 
   opts.input.setAttribute('aria-controls', id);
   opts.input.addEventListener('input', update);
-  opts.input.addEventListener('blur', function () { setTimeout(function () { if (doc.activeElement !== opts.button) close(); }, 150); });
+  // Leaving the reply box closes the list, unless the focus went to its button or came back.
+  opts.input.addEventListener('blur', function () {
+    setTimeout(function () { if (doc.activeElement !== opts.button && doc.activeElement !== opts.input) close(); }, 150);
+  });
   opts.input.addEventListener('keydown', function (e) {
     if (list.hidden) return;
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
