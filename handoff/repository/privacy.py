@@ -22,7 +22,7 @@ from handoff.repository.records import iso
 from handoff.repository.tickets import ticket_dict
 
 # Rasa's SQLTrackerStore (rasa/core/tracker_store.py, SQLEvent) and the action server's outbox.
-RASA_EVENTS = table("events", column("sender_id"))
+RASA_EVENTS = table("events", column("sender_id"), column("timestamp"))
 ACTION_OUTBOX = table("action_outbox", column("conversation_id"))
 SYSTEM_AGENT = "system"  # the audit log's agent for what no agent did (the retention purge)
 
@@ -147,6 +147,23 @@ def claim_job(session: Session, name: str, every_seconds: float, instance: str) 
     ).rowcount == 1
 
 
+def _purge_rasa_only_trackers(session: Session, cutoff: datetime, limit: int) -> int:
+    """Rasa trackers (REST channel users the widget never saw) whose latest event is older than
+    `cutoff`: deleted whole, never cut in the middle (Rasa rebuilds a tracker from what is left)."""
+    if not _has_table(session, "events"):
+        return 0
+    with_agents = select(Conversation.id).where(Conversation.status.in_(AGENT_MODE))
+    stale = list(session.scalars(
+        select(RASA_EVENTS.c.sender_id).where(RASA_EVENTS.c.sender_id.not_in(with_agents))
+        .group_by(RASA_EVENTS.c.sender_id).having(func.max(RASA_EVENTS.c.timestamp) < cutoff.timestamp())
+        .limit(limit)
+    ))
+    deleted = 0
+    for chunk in _chunks(stale):
+        deleted += session.execute(delete(RASA_EVENTS).where(RASA_EVENTS.c.sender_id.in_(chunk))).rowcount
+    return deleted
+
+
 def purge_expired(session: Session, cutoff: datetime, limit: int = 5000) -> dict[str, int]:
     """Delete transcripts (conversations with their messages, notes, ratings, tracker events,
     outbox rows) untouched since `cutoff`, and tickets created before it. A conversation still
@@ -156,7 +173,8 @@ def purge_expired(session: Session, cutoff: datetime, limit: int = 5000) -> dict
         .order_by(Conversation.updated_at).limit(limit)
     ))
     ticket_ids = list(session.scalars(select(Ticket.id).where(Ticket.created_at < cutoff).limit(limit)))
-    counts = _merge(_delete_tickets(session, ticket_ids), _delete_conversations(session, ids))
+    counts = _merge(_delete_tickets(session, ticket_ids), _delete_conversations(session, ids),
+                    {"tracker_events": _purge_rasa_only_trackers(session, cutoff, limit)})
     if ids or ticket_ids:
         session.add(AgentAction(agent=SYSTEM_AGENT, action="purge", detail={"before": iso(cutoff), **counts}))
     session.execute(update(Job).where(Job.name == "retention_purge").values(last_result=counts)

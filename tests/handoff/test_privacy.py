@@ -135,7 +135,15 @@ async def test_retention_purges_old_transcripts_once_across_instances(start, dat
     await receive(ws, "message")
     recent = welcome["conversation_id"]
     await ws.close()
-    await _rasa_tracker(database_url, old)
+    store = await _rasa_tracker(database_url, old)
+    # Rasa-only trackers (the REST channel, no widget): a stale one goes whole, a live one stays.
+    long_ago_ts = (utcnow() - timedelta(days=40)).timestamp()
+    await store.save(DialogueStateTracker.from_events("rest-stale", [
+        UserUttered("hallo", intent={"name": "greet"}, timestamp=long_ago_ts),
+        UserUttered("tschüss", intent={"name": "goodbye"}, timestamp=long_ago_ts + 5)]))
+    await store.save(DialogueStateTracker.from_events("rest-live", [
+        UserUttered("hallo", intent={"name": "greet"}, timestamp=long_ago_ts),
+        UserUttered("noch da", intent={"name": "greet"})]))
     database = Database(make_engine(database_url), threads=1)
     try:
         long_ago = utcnow() - timedelta(days=31)
@@ -144,11 +152,13 @@ async def test_retention_purges_old_transcripts_once_across_instances(start, dat
         runs = await asyncio.gather(privacy.purge_round(first.server.app), privacy.purge_round(second.server.app))
         assert sorted(run is None for run in runs) == [False, True]  # exactly one instance ran it
         counts = next(run for run in runs if run is not None)
-        assert counts["conversations"] == 1 and counts["tracker_events"] == 3 and counts["notes"] == 1
+        assert counts["conversations"] == 1 and counts["tracker_events"] == 3 + 2 and counts["notes"] == 1
         assert await privacy.purge_round(first.server.app) is None  # not due again yet
         remaining = database.read_sync(lambda s: list(s.scalars(select(Conversation.id))))
         assert old not in remaining and recent in remaining
-        assert database.read_sync(lambda s: s.scalar(text("SELECT COUNT(*) FROM events WHERE sender_id = :s"), {"s": old})) == 0
+        events_of = text("SELECT COUNT(*) FROM events WHERE sender_id = :s")
+        assert [database.read_sync(lambda s, who=who: s.scalar(events_of, {"s": who}))
+                for who in (old, "rest-stale", "rest-live")] == [0, 0, 2]
     finally:
         database.close()
     sara = await login(first, "sara")
