@@ -834,7 +834,8 @@
       view.hidden = true;
       document.querySelector('.layout').parentNode.insertBefore(view, document.querySelector('.layout').nextSibling);
       state.supervisor = supervisor.mountSupervisor({ button: button, view: view, layout: document.querySelector('.layout'),
-        api: api, clock: clock, lang: function () { return lang; } });
+        api: api, clock: clock, lang: function () { return lang; },
+        download: function (path, filename) { return fetchBlob(path).then(function (blob) { notes.saveBlob(blob, filename); }); } });
     }
     state.supervisor.relabel();
     button.hidden = (session.roles || []).indexOf('supervisor') === -1;

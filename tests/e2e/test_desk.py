@@ -115,8 +115,26 @@ def test_the_supervisors_overview(base_url, new_page):
         expect(view.locator(f'[data-stat="{stat}"] .stat-value')).not_to_be_empty()
     expect(view.locator('[data-stat="volume"] .stat-value')).to_have_text(re.compile(r"^\d+$"))
     expect(view.locator(".sup-audit tbody tr").first).to_contain_text("sara")  # her sign-in
+    # A user's data: the export downloads it, the delete asks once more, then nothing is left.
+    widget = Widget.visit(new_page(), base_url)
+    widget.sign_in_as("u-basic-owner")
+    widget.open()
+    widget.ask("Welche Support-Pläne gibt es?")
+    view.get_by_label("Benutzer-ID").fill("u-basic-owner")
+    with sara.page.expect_download() as download:
+        view.locator('[data-privacy="export"]').click()
+    exported = json.loads(open(download.value.path(), encoding="utf-8").read())
+    assert exported["user_id"] == "u-basic-owner" and exported["conversations"][0]["id"] == widget.conversation_id
+    view.locator('[data-privacy="delete"]').click()
+    expect(view.locator('[data-privacy="confirm"]')).to_be_focused()
     violations = axe_violations(sara.page)
     assert not violations, describe(violations)
+    view.locator('[data-privacy="confirm"]').click()
+    expect(view.locator(".sup-result")).to_contain_text("Gelöscht (u-basic-owner): 1 Gespräch(e)")
+    expect(view.locator(".sup-audit tbody tr").first).to_contain_text("Daten gelöscht")
+    view.get_by_label("Benutzer-ID").fill("u-basic-owner")
+    view.locator('[data-privacy="export"]').click()
+    expect(view.locator(".sup-result")).to_have_text("Zu u-basic-owner sind keine Daten gespeichert.")
     view.get_by_role("button", name="Zurück zur Warteschlange").click()
     expect(sara.page.locator(".layout")).to_be_visible()
     expect(toggle).to_be_focused()

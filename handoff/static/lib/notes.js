@@ -116,18 +116,23 @@ function renderCsat(container, csat, strings) {
   if (csat.comment) container.appendChild(make(doc, 'blockquote', 'csat-comment', csat.comment));
 }
 
+/** Save `blob` as a file named `filename` (a click on a temporary link). */
+function saveBlob(blob, filename) {
+  var url = URL.createObjectURL(blob);
+  var a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  document.body.removeChild(a);
+  setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+}
+
 /** Download the transcript (the API needs the bearer token, so a plain link cannot). */
 function downloadTranscript(fetchBlob, id, format) {
   return fetchBlob('/api/conversations/' + encodeURIComponent(id) + '/transcript?format=' + format).then(function (blob) {
-    var url = URL.createObjectURL(blob);
-    var a = document.createElement('a');
-    a.href = url;
-    a.download = 'transcript-' + id + '.' + format;
-    document.body.appendChild(a);
-    a.click();
-    document.body.removeChild(a);
-    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+    saveBlob(blob, 'transcript-' + id + '.' + format);
   });
 }
 
-module.exports = { STRINGS: STRINGS, stars: stars, renderNotes: renderNotes, renderCsat: renderCsat, downloadTranscript: downloadTranscript };
+module.exports = { STRINGS: STRINGS, stars: stars, renderNotes: renderNotes, renderCsat: renderCsat, downloadTranscript: downloadTranscript, saveBlob: saveBlob };

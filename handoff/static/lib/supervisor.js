@@ -18,6 +18,17 @@ var STRINGS = {
     ofConversations: function (n, total) { return n + ' von ' + total + ' Gesprächen'; },
     audit: 'Letzte Aktionen', time: 'Zeit', agent: 'Agent', action: 'Aktion', about: 'Gespräch / Benutzer',
     failed: 'Die Übersicht konnte nicht geladen werden.',
+    privacy: 'Daten eines Benutzers', userId: 'Benutzer-ID', exportUser: 'Exportieren', deleteUser: 'Löschen',
+    confirmDelete: 'Wirklich endgültig löschen', cancel: 'Abbrechen',
+    privacyHint: 'Export und Löschen umfassen Gesprächsverläufe, Notizen, Bewertungen, Tickets und die Daten des Bots.',
+    confirmHint: function (id) { return 'Alle Daten von ' + id + ' werden endgültig gelöscht.'; },
+    noData: function (id) { return 'Zu ' + id + ' sind keine Daten gespeichert.'; },
+    exported: function (id) { return 'Die Daten von ' + id + ' wurden heruntergeladen.'; },
+    deleted: function (id, d) {
+      return 'Gelöscht (' + id + '): ' + d.conversations + ' Gespräch(e), ' + d.tickets + ' Ticket(s), ' +
+        d.tracker_events + ' Ereignis(se) des Bots.';
+    },
+    actionFailed: 'Die Aktion ist fehlgeschlagen.',
     actions: { login: 'Anmeldung', claim: 'Übernommen', message: 'Nachricht', transfer: 'Übergeben', resolve: 'Gelöst',
       release: 'Zurück an Bolt', 'export': 'Datenexport', 'delete': 'Daten gelöscht', purge: 'Aufbewahrungsfrist' }
   },
@@ -29,6 +40,17 @@ var STRINGS = {
     ofConversations: function (n, total) { return n + ' of ' + total + ' conversations'; },
     audit: 'Latest actions', time: 'Time', agent: 'Agent', action: 'Action', about: 'Conversation / user',
     failed: 'The overview could not be loaded.',
+    privacy: 'A user\'s data', userId: 'User ID', exportUser: 'Export', deleteUser: 'Delete',
+    confirmDelete: 'Delete for good', cancel: 'Cancel',
+    privacyHint: 'Export and deletion cover transcripts, notes, ratings, tickets and the bot\'s data.',
+    confirmHint: function (id) { return 'All data of ' + id + ' will be deleted for good.'; },
+    noData: function (id) { return 'No data is stored for ' + id + '.'; },
+    exported: function (id) { return 'The data of ' + id + ' was downloaded.'; },
+    deleted: function (id, d) {
+      return 'Deleted (' + id + '): ' + d.conversations + ' conversation(s), ' + d.tickets + ' ticket(s), ' +
+        d.tracker_events + ' bot event(s).';
+    },
+    actionFailed: 'The action failed.',
     actions: { login: 'Sign-in', claim: 'Claimed', message: 'Message', transfer: 'Transferred', resolve: 'Resolved',
       release: 'Handed back to Bolt', 'export': 'Data export', 'delete': 'Data deleted', purge: 'Retention purge' }
   }
@@ -149,7 +171,82 @@ function mountSupervisor(opts) {
     var tbody = make(doc, 'tbody');
     table.appendChild(tbody);
     opts.view.appendChild(table);
+    opts.view.appendChild(buildPrivacy(strings));
     return { title: title, tiles: tiles, status: status, tbody: tbody };
+  }
+
+  /** Export or delete one user's data: delete asks once more before it acts. */
+  function buildPrivacy(strings) {
+    var form = make(doc, 'form', 'sup-privacy');
+    form.appendChild(make(doc, 'h3', 'sup-sub', strings.privacy));
+    form.appendChild(make(doc, 'p', 'sup-hint', strings.privacyHint));
+    var row = make(doc, 'div', 'sup-privacy-row');
+    var label = make(doc, 'label', null, strings.userId);
+    label.htmlFor = 'privacy-user';
+    var input = make(doc, 'input', 'sup-input');
+    input.id = 'privacy-user';
+    input.name = 'user_id';
+    input.autocomplete = 'off';
+    input.maxLength = 128;
+    input.required = true;
+    var exportBtn = make(doc, 'button', 'btn btn-secondary', strings.exportUser);
+    exportBtn.type = 'submit';
+    exportBtn.setAttribute('data-privacy', 'export');
+    var deleteBtn = make(doc, 'button', 'btn btn-danger', strings.deleteUser);
+    deleteBtn.type = 'button';
+    deleteBtn.setAttribute('data-privacy', 'delete');
+    var confirm = make(doc, 'div', 'sup-confirm');
+    confirm.hidden = true;
+    var confirmText = make(doc, 'p', null);
+    var confirmBtn = make(doc, 'button', 'btn btn-danger', strings.confirmDelete);
+    confirmBtn.type = 'button';
+    confirmBtn.setAttribute('data-privacy', 'confirm');
+    var cancelBtn = make(doc, 'button', 'btn btn-secondary', strings.cancel);
+    cancelBtn.type = 'button';
+    confirm.appendChild(confirmText);
+    confirm.appendChild(confirmBtn);
+    confirm.appendChild(cancelBtn);
+    var result = make(doc, 'p', 'sup-result');
+    result.setAttribute('role', 'status');
+    row.appendChild(label);
+    row.appendChild(input);
+    row.appendChild(exportBtn);
+    row.appendChild(deleteBtn);
+    form.appendChild(row);
+    form.appendChild(confirm);
+    form.appendChild(result);
+
+    function userId() { return input.value.trim(); }
+    function path(id, tail) { return '/api/users/' + encodeURIComponent(id) + tail; }
+    function failed(id, err) { result.textContent = err && err.status === 404 ? strings.noData(id) : strings.actionFailed; }
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var id = userId();
+      if (!id) { input.focus(); return; }
+      opts.download(path(id, '/export'), 'user-' + id + '.json').then(function () {
+        result.textContent = strings.exported(id);
+        load();
+      }, function (err) { failed(id, err); });
+    });
+    deleteBtn.addEventListener('click', function () {
+      var id = userId();
+      if (!id) { input.focus(); return; }
+      confirmText.textContent = strings.confirmHint(id);
+      confirm.hidden = false;
+      confirmBtn.focus();
+    });
+    cancelBtn.addEventListener('click', function () { confirm.hidden = true; deleteBtn.focus(); });
+    confirmBtn.addEventListener('click', function () {
+      var id = userId();
+      confirm.hidden = true;
+      opts.api('DELETE', path(id, '/data')).then(function (body) {
+        result.textContent = strings.deleted(id, body.deleted || {});
+        input.value = '';
+        load();
+      }, function (err) { failed(id, err); });
+      input.focus();
+    });
+    return form;
   }
 
   var parts = null;
