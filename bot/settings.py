@@ -60,6 +60,8 @@ class Settings:
     # Transcripts (conversations, their tracker events, tickets) untouched this many days are
     # purged by the live-agent service (handoff/privacy.py); 0 keeps them forever.
     transcript_retention_days: float = 180.0
+    # Where the NLU's own models (signals, triage: bot/nlu_models.py) are cached once trained.
+    nlu_model_dir: Path = ROOT / "var" / "nlu"
 
     @property
     def production(self) -> bool:
@@ -127,6 +129,7 @@ def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None)
         outbox_flush_seconds=float(env.get("OUTBOX_FLUSH_SECONDS", "15")),
         rasa_lock_lifetime_seconds=float(env.get("RASA_LOCK_LIFETIME_SECONDS", "20")),
         transcript_retention_days=float(env.get("TRANSCRIPT_RETENTION_DAYS", "180")),
+        nlu_model_dir=Path(env.get("BOLT_MODEL_DIR") or ROOT / "var" / "nlu"),
     )
 
 
