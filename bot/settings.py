@@ -59,6 +59,9 @@ class Settings:
     rasa_lock_lifetime_seconds: float = 20.0
     # Conversations whose tracker a Rasa process keeps in memory (bot.tracker_store); 0: none.
     tracker_cache_size: int = 2000
+    # Transcripts (conversations, their tracker events, tickets) untouched this many days are
+    # purged by the live-agent service (handoff/privacy.py); 0 keeps them forever.
+    transcript_retention_days: float = 180.0
     # Where the NLU's own models (signals, triage: bot/nlu_models.py) are cached once trained.
     nlu_model_dir: Path = ROOT / "var" / "nlu"
 
@@ -128,6 +131,7 @@ def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None)
         outbox_flush_seconds=float(env.get("OUTBOX_FLUSH_SECONDS", "15")),
         rasa_lock_lifetime_seconds=float(env.get("RASA_LOCK_LIFETIME_SECONDS", "20")),
         tracker_cache_size=int(env.get("TRACKER_CACHE_SIZE", "2000")),
+        transcript_retention_days=float(env.get("TRANSCRIPT_RETENTION_DAYS", "180")),
         nlu_model_dir=Path(env.get("BOLT_MODEL_DIR") or ROOT / "var" / "nlu"),
     )
 

@@ -8,10 +8,11 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from handoff import integrations, repository, services
+from handoff import csat, integrations, repository, services
 from handoff.errors import BadRequest, HandoffError, Unauthorized
 from handoff.httputil import agent_for_token, answer, json_body, require_agent, text_field
 from handoff.models import QUEUES
+from handoff.repository import desk
 from handoff.security import mint_agent_token, password_matches
 from handoff.locks import LockTimeout
 from handoff.state import CONFIG, DATABASE, HUB, LOCKS
@@ -53,7 +54,7 @@ async def conversation(request: web.Request) -> web.Response:
     # Any signed-in agent may read a transcript (e.g. after transferring it to tier2);
     # acting on a conversation needs the right tier.
     await require_agent(request)
-    detail = await request.app[DATABASE].read(repository.get_conversation, request.match_info["id"])
+    detail = await request.app[DATABASE].read(desk.agent_view, request.match_info["id"])
     return answer(detail)
 
 
@@ -108,6 +109,7 @@ async def _close(request: web.Request, how: str) -> web.Response:
     await services.tell_user(app, detail, "resolved" if how == "resolve" else "released", "bot")
     if how == "resolve":
         await integrations.offer_transcript(app, detail)
+        await csat.request_rating(app, detail, agent.username)
     await services.refresh_positions(app, detail["queue"])
     # The bot's context records the agent conversation; if Rasa is down (or the conversation
     # busy), the retry job or the conversation's next message to Rasa delivers it.

@@ -7,7 +7,7 @@ from typing import AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
-from handoff import agents, deliveries, integrations, internal, pages, widget
+from handoff import agents, canned, deliveries, integrations, internal, metrics, notes, pages, privacy, widget
 from handoff.background import background_ctx
 from handoff.config import HandoffConfig
 from handoff.db import Database, make_engine
@@ -120,6 +120,8 @@ def create_app(config: HandoffConfig) -> web.Application:
     app.cleanup_ctx.append(rasa_ctx)
     app.cleanup_ctx.append(background_ctx)
     app.cleanup_ctx.append(integrations.outbox_ctx)
+    app.cleanup_ctx.append(metrics.metrics_ctx)
+    app.cleanup_ctx.append(privacy.retention_ctx)
     app.on_shutdown.append(close_sockets)
     app.on_response_prepare.append(pages.add_security_headers)
     pages.add_routes(app)
@@ -127,4 +129,8 @@ def create_app(config: HandoffConfig) -> web.Application:
     agents.add_routes(app)
     internal.add_routes(app)
     deliveries.add_routes(app)
+    notes.add_routes(app)
+    canned.add_routes(app)
+    privacy.add_routes(app)
+    metrics.add_routes(app)
     return app

@@ -62,6 +62,10 @@ class HandoffConfig:
     smtp_timeout_seconds: float = 15.0
     # A user gets at most one transcript email per conversation within this time.
     transcript_email_cooldown_seconds: float = 300.0
+    # The retention purge (TRANSCRIPT_RETENTION_DAYS) runs once per this interval across all
+    # instances, deleting at most `retention_batch` conversations per run.
+    retention_check_seconds: float = 3600.0
+    retention_batch: int = 5000
 
     @property
     def database_url(self) -> str:

@@ -79,7 +79,7 @@ class Conversation(Base):
     queue = Column(String(16))
     priority = Column(String(4))
     prioritized = Column(Boolean, nullable=False, default=False)
-    user_id = Column(String(128))
+    user_id = Column(String(128), index=True)
     language = Column(String(8))
     account = Column(JSON)
     summary = Column(Text)
@@ -138,7 +138,7 @@ class Ticket(Base):
 
     id = Column(String(16), primary_key=True)  # T-XXXXXX, chosen by the caller
     conversation_id = Column(String(128))
-    user_id = Column(String(128))
+    user_id = Column(String(128), index=True)
     email = Column(String(320))
     subject = Column(Text, nullable=False, default="")
     description = Column(Text, nullable=False, default="")
@@ -161,7 +161,7 @@ class AgentAction(Base):
     action = Column(String(32), nullable=False)  # login, claim, message, transfer, resolve, release
     conversation_id = Column(String(128), index=True)
     detail = Column(JSON)
-    at = Column(UTCDateTime, nullable=False, default=utcnow)
+    at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
 
 
 # Outbox delivery states: `pending` (due at next_attempt_at, or leased by an instance until then),
@@ -203,3 +203,44 @@ class Delivery(Base):
         Index("ix_handoff_outbox_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_handoff_outbox_ordering_key", "ordering_key", "id"),
     )
+
+
+class Note(Base):
+    """An agent's internal note on a conversation: agents see it, the user never does."""
+
+    __tablename__ = "handoff_notes"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(
+        String(128), ForeignKey("handoff_conversations.id"), nullable=False, index=True
+    )
+    agent = Column(String(64), nullable=False)
+    text = Column(Text, nullable=False)
+    at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Csat(Base):
+    """One rating asked for after a resolve (`requested_at`), answered or not (`score`)."""
+
+    __tablename__ = "handoff_csat"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(
+        String(128), ForeignKey("handoff_conversations.id"), nullable=False, index=True
+    )
+    agent = Column(String(64))  # who resolved it
+    requested_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    score = Column(Integer)  # 1..5; NULL while unanswered
+    comment = Column(Text)
+    at = Column(UTCDateTime, index=True)  # when it was answered
+
+
+class Job(Base):
+    """A periodic job done once across every instance: whoever moves `next_run_at` runs it."""
+
+    __tablename__ = "handoff_jobs"
+
+    name = Column(String(64), primary_key=True)
+    next_run_at = Column(UTCDateTime, nullable=False)
+    last_run_by = Column(String(80))
+    last_result = Column(JSON)

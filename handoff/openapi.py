@@ -116,7 +116,7 @@ def openapi_document(demo: bool = True) -> dict[str, Any]:
             "DEMO ONLY (absent in production): an identity token for a demo user",
             {"type": "object", "properties": {"token": {"type": "string"}}}, 400, auth=None, tags=["demo"],
             body={"type": "object", "required": ["user_id"], "properties": {"user_id": {"type": "string"}}})}
-    return {
+    document = {
         "openapi": "3.0.3",
         "info": {
             "title": "Live-agent service",
@@ -179,3 +179,6 @@ def openapi_document(demo: bool = True) -> dict[str, Any]:
             },
         },
     }
+    from handoff import openapi_desk  # the desk's endpoints, in a module of their own
+
+    return openapi_desk.extend(document)

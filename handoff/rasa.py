@@ -18,7 +18,7 @@ import bisect
 import hashlib
 import logging
 import time
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
 import aiohttp
@@ -90,6 +90,8 @@ class RasaClient:
         self.down_seconds = down_seconds
         self._down_until: dict[str, float] = {}
         self._reachable: tuple[float, bool] = (0.0, False)
+        # Called with the seconds each answered user message took (handoff/metrics.py).
+        self.on_answer: Callable[[float], None] | None = None
 
     @property
     def base_url(self) -> str:
@@ -113,6 +115,7 @@ class RasaClient:
         body = {"sender": sender, "message": text, "metadata": metadata}
         last: BaseException | None = None
         for url in self.route(sender):
+            started = time.monotonic()
             try:
                 async with self.http.post(
                     f"{url}/webhooks/rest/webhook", json=body, timeout=self.timeout
@@ -134,6 +137,8 @@ class RasaClient:
                 raise RasaUncertain(f"Rasa at {url}: {error.__class__.__name__}: {error}",
                                     finished=False) from error
             self._down_until.pop(url, None)
+            if self.on_answer is not None:
+                self.on_answer(time.monotonic() - started)
             if not isinstance(replies, list):
                 raise RasaUncertain(f"Rasa at {url} answered with something other than a list", finished=True)
             return [r for r in replies if isinstance(r, dict)]

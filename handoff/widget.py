@@ -20,7 +20,7 @@ from aiohttp import WSMsgType, web
 from sqlalchemy.exc import IntegrityError
 
 from bot.identity import verify_token
-from handoff import claims, integrations, relay, repository
+from handoff import claims, csat, integrations, relay, repository
 from handoff.errors import HandoffError
 from handoff.models import AGENT_MODE
 from handoff.ratelimit import TokenBucket
@@ -70,6 +70,8 @@ class ChatConnection:
             await self.message(frame)
         elif kind == "ping":
             await self.socket.send_json({"type": "pong"})
+        elif kind == "csat":
+            await self.socket.send_json(await csat.rate(self.app, self.conversation_id, frame, self.locale))
         elif kind == "transcript_email":
             await self.socket.send_json(await integrations.email_transcript(
                 self.app, self.conversation_id, self.user_id, self.locale))
@@ -109,6 +111,8 @@ class ChatConnection:
         await self.socket.send_json(welcome)
         if resumed:
             await self.socket.send_json({"type": "history", "messages": history})
+            if await csat.pending_request(self.app, self.conversation_id):
+                await self.socket.send_json({"type": "csat_request"})
 
     async def message(self, frame: dict[str, Any]) -> None:
         if self.conversation_id is None:

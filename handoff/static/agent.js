@@ -11,6 +11,9 @@
 
   var richText = require('./lib/richtext');
   var textLimit = require('./lib/text');
+  var canned = require('./lib/canned');
+  var notes = require('./lib/notes');
+  var supervisor = require('./lib/supervisor');
   var facts = require('./facts');
 
   var SESSION_KEY = 'agent-console:v1';
@@ -220,7 +223,8 @@
     api('POST', '/api/agents/login', { username: username, password: password }).then(function (body) {
       var agent = body.agent || {};
       session = { token: body.token, username: agent.username || username, name: agent.name || username,
-        tiers: Array.isArray(agent.tiers) ? agent.tiers : null, openTabs: [] };
+        tiers: Array.isArray(agent.tiers) ? agent.tiers : null,
+        roles: Array.isArray(agent.roles) ? agent.roles : [], openTabs: [] };
       saveSession();
       $('password').value = '';
       startApp();
@@ -239,6 +243,8 @@
     state.connected = false;
     state.queue = []; state.known = null; state.unseenEscalations = {};
     state.order.slice().forEach(function (id) { closeTab(id, true); });
+    if (state.supervisor) state.supervisor.hide();
+    if ($('supervisor-toggle')) $('supervisor-toggle').hidden = true;
     $('app').hidden = true;
     $('login-view').hidden = false;
     $('login-error').textContent = message && token ? message : '';
@@ -250,6 +256,7 @@
     $('login-view').hidden = true;
     $('app').hidden = false;
     $('agent-name').textContent = session.name || session.username || '';
+    mountSupervisorPage();
     connect();
     refreshQueue();
     var active = session.active; // opening the tabs saves the session again
@@ -638,9 +645,18 @@
     var send = el('button', 'btn btn-primary', t('send'));
     send.type = 'submit';
     var hint = el('p', 'reply-hint', t('claimFirst'));
+    var cannedBtn = el('button', 'btn btn-secondary canned-btn', canned.STRINGS[lang].button);
+    cannedBtn.type = 'button';
+    var cannedHint = el('span', 'sr-only', canned.STRINGS[lang].hint);
+    cannedHint.id = 'canned-hint-' + id;
+    input.setAttribute('aria-describedby', cannedHint.id);
+    form.appendChild(cannedHint);
     form.appendChild(label);
     form.appendChild(input);
+    form.appendChild(cannedBtn);
     form.appendChild(send);
+    canned.attachPicker({ input: input, button: cannedBtn, host: form, strings: canned.STRINGS[lang],
+      load: function () { return cannedFor(state.tabs[id] && state.tabs[id].data); } });
     input.addEventListener('keydown', function (e) {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendReply(id); }
     });
@@ -651,11 +667,21 @@
     main.appendChild(hint);
     main.appendChild(form);
 
-    var card = el('aside', 'account-card');
+    // The side panel: the account (rebuilt on each refresh), then the desk's own sections, which
+    // keep their nodes (a note being typed survives a refresh).
+    var side = el('aside', 'account-card');
+    var card = el('div', 'card-info');
+    var csatBox = el('div', 'csat-box');
+    var notesBox = el('div', 'notes-box');
+    var exportBox = buildExport(id);
+    side.appendChild(card);
+    side.appendChild(csatBox);
+    side.appendChild(notesBox);
+    side.appendChild(exportBox);
     root.appendChild(main);
-    root.appendChild(card);
+    root.appendChild(side);
     return { root: root, title: title, meta: meta, actions: actions, log: log, transcript: transcript, form: form,
-      input: input, send: send, hint: hint, card: card };
+      input: input, send: send, hint: hint, card: card, csatBox: csatBox, notesBox: notesBox, cannedBtn: cannedBtn };
   }
 
   function scheduleConversationRefresh(id) {
@@ -731,12 +757,88 @@
     var canReply = phase === 'mine';
     pane.input.disabled = !canReply;
     pane.send.disabled = !canReply;
+    pane.cannedBtn.disabled = !canReply;
     pane.hint.hidden = canReply || phase !== 'waiting';
     pane.form.hidden = phase === 'closed' || phase === 'elsewhere';
 
     renderTranscript(pane.log, pane.transcript, data.transcript || [], account.user_name);
     renderAccountCard(pane.card, data);
+    renderDesk(id, pane, data);
     tickClocks();
+  }
+
+  /* ---------- the desk: notes, CSAT, canned answers, transcript export, supervisors ---------- */
+
+  var cannedCache = {};
+  function cannedFor(data) {
+    var l = data && data.language === 'en' ? 'en' : 'de';
+    if (!cannedCache[l]) {
+      cannedCache[l] = api('GET', '/api/canned?lang=' + l).catch(function (err) { delete cannedCache[l]; throw err; });
+    }
+    return cannedCache[l];
+  }
+
+  function renderDesk(id, pane, data) {
+    var strings = notes.STRINGS[lang];
+    notes.renderCsat(pane.csatBox, data.csat, strings);
+    notes.renderNotes(pane.notesBox, data, {
+      strings: strings, clock: clock, richText: richText, maxLength: facts.max_text_bytes,
+      agentName: function (username) { return username === session.username ? session.name : username; },
+      onAdd: function (text) {
+        if (!textLimit.fits(text, facts.max_text_bytes)) { toast(t('tooLong'), 'error'); return Promise.reject(); }
+        return post(id, 'notes', { text: text }).then(function () {
+          toast(strings.noteAdded, 'ok');
+          return refreshConversation(id);
+        }, function (err) { toast(t('actionFailed') + ' (' + (err.status || '–') + ')', 'error'); throw err; });
+      }
+    });
+  }
+
+  function buildExport(id) {
+    var strings = notes.STRINGS[lang];
+    var box = el('div', 'export-box');
+    box.appendChild(el('h3', 'card-title', strings.transcriptTitle));
+    var row = el('div', 'export-row');
+    [['txt', strings.exportTxt, strings.exportTxtLabel], ['json', strings.exportJson, strings.exportJsonLabel]].forEach(function (f) {
+      var b = el('button', 'btn btn-secondary', f[1]);
+      b.type = 'button';
+      b.setAttribute('aria-label', f[2]);
+      b.setAttribute('data-export', f[0]);
+      b.addEventListener('click', function () {
+        notes.downloadTranscript(fetchBlob, id, f[0]).catch(function (err) {
+          toast(t('actionFailed') + ' (' + (err.status || '–') + ')', 'error');
+        });
+      });
+      row.appendChild(b);
+    });
+    box.appendChild(row);
+    return box;
+  }
+
+  function fetchBlob(path) {
+    return fetch(path, { headers: { Authorization: 'Bearer ' + session.token } }).then(function (r) {
+      if (!r.ok) throw httpError(r.status);
+      return r.blob();
+    });
+  }
+
+  function mountSupervisorPage() {
+    var button = $('supervisor-toggle');
+    if (!button) {
+      button = el('button', 'btn btn-ghost');
+      button.type = 'button';
+      button.id = 'supervisor-toggle';
+      document.querySelector('.topbar-right').insertBefore(button, $('agent-name'));
+      var view = el('section', 'supervisor-view');
+      view.id = 'supervisor-view';
+      view.hidden = true;
+      document.querySelector('.layout').parentNode.insertBefore(view, document.querySelector('.layout').nextSibling);
+      state.supervisor = supervisor.mountSupervisor({ button: button, view: view, layout: document.querySelector('.layout'),
+        api: api, clock: clock, lang: function () { return lang; },
+        download: function (path, filename) { return fetchBlob(path).then(function (blob) { notes.saveBlob(blob, filename); }); } });
+    }
+    state.supervisor.relabel();
+    button.hidden = (session.roles || []).indexOf('supervisor') === -1;
   }
 
   function renderTranscript(log, list, messages, userName) {

@@ -21,6 +21,7 @@
 
   var richText = require('./lib/richtext');
   var textLimit = require('./lib/text');
+  var csat = require('./lib/csat');
   var facts = require('./facts');
 
   var script = document.currentScript;
@@ -625,6 +626,8 @@
       case 'ack': return onAck(frame);
       case 'error': return onError(frame);
       case 'transcript_offer': return onTranscriptOffer(frame);
+      case 'csat_request': return onCsatRequest();
+      case 'csat': return onCsatStored(frame);
       default: return undefined; // the project may add types; unknown ones are ignored
     }
   }
@@ -776,7 +779,25 @@
     scrollToEnd();
   }
 
+  /** After a resolve: the rating form, once (a reload asks again while it is unanswered). */
+  function onCsatRequest() {
+    if (ui.log.querySelector('.bolt-csat')) return;
+    ui.log.appendChild(csat.buildRating(document, state.locale, send, facts.max_text_bytes));
+    scrollToEnd();
+  }
+
+  function onCsatStored(frame) {
+    var form = ui.log.querySelector('.bolt-csat');
+    if (form) form.parentNode.removeChild(form);
+    if (frame.message) renderMessage('system', frame.message);
+  }
+
   function onError(frame) {
+    if (frame.code === 'already_rated' || frame.code === 'not_requested') onCsatStored({});
+    if (frame.code === 'invalid_score' || frame.code === 'comment_too_long') {
+      var rating = ui.log.querySelector('.bolt-csat');
+      if (rating) { rating.querySelector('button').disabled = false; rating.setAttribute('data-csat', 'request'); }
+    }
     hideTyping();
     renderMessage('system', frame.message || frame.code || 'Error');
   }
