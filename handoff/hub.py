@@ -8,6 +8,7 @@ receives to its own sockets. Everything else the instances share lives in the da
     await hub.to_conversation(conversation_id, frame)   # the user's widget(s), wherever they are
     await hub.to_agents(frame, queue="tier1")           # agents who may handle tier1
     await hub.to_agents(frame, agent="anna")            # one agent's consoles
+    await hub.end_sessions("anna", session_id=None)     # close her consoles (one session or all)
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ class Hub:
         self.bus = bus or MemoryBus()
         self.widgets: dict[str, set[web.WebSocketResponse]] = {}
         self.agents: dict[web.WebSocketResponse, AgentInfo] = {}
+        # The session (token id) each agent socket authenticated with.
+        self.agent_sessions: dict[web.WebSocketResponse, str | None] = {}
 
     async def start(self) -> None:
         await self.bus.start(self._deliver)
@@ -47,11 +50,28 @@ class Hub:
             del self.widgets[conversation_id]
             await self.bus.unwatch(conversation_topic(conversation_id))
 
-    def add_agent(self, socket: web.WebSocketResponse, agent: AgentInfo) -> None:
+    def add_agent(self, socket: web.WebSocketResponse, agent: AgentInfo, session_id: str | None = None) -> None:
         self.agents[socket] = agent
+        self.agent_sessions[socket] = session_id
 
     def remove_agent(self, socket: web.WebSocketResponse) -> None:
         self.agents.pop(socket, None)
+        self.agent_sessions.pop(socket, None)
+
+    async def end_sessions(self, agent: str, session_id: str | None = None) -> None:
+        """Close the agent's `/ws/agent` sockets on every instance: those of one session (a
+        sign-out), or all of them (a disable). Each gets `session_ended`, then close 4401."""
+        await self.bus.publish(AGENTS, {"end": {"agent": agent, "session": session_id}})
+
+    async def _end_here(self, agent: Any, session_id: Any) -> int:
+        sockets = [s for s, info in self.agents.items()
+                   if info.username == agent and (session_id is None or self.agent_sessions.get(s) == session_id)]
+        for socket in sockets:
+            self.remove_agent(socket)
+        await self._send(sockets, {"type": "session_ended", "message": "this session has ended: sign in again"})
+        await asyncio.gather(*(s.close(code=4401, message=b"session ended") for s in sockets),
+                             return_exceptions=True)
+        return len(sockets)
 
     async def to_conversation(self, conversation_id: str, frame: dict[str, Any]) -> int:
         """Push to the conversation's widget sockets on every instance.
@@ -66,6 +86,9 @@ class Hub:
 
     async def _deliver(self, topic: str, payload: dict[str, Any]) -> int:
         """What the bus received: to this instance's sockets of `topic`."""
+        end = payload.get("end")
+        if topic == AGENTS and isinstance(end, dict):
+            return await self._end_here(end.get("agent"), end.get("session"))
         frame = payload.get("frame")
         if not isinstance(frame, dict):
             return 0

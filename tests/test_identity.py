@@ -78,7 +78,7 @@ def test_production_refuses_a_missing_secret():
 def test_production_accepts_real_secrets():
     settings = from_environment({"BOT_ENV": "production", "BOT_IDENTITY_SECRET": "real",
                                  "HANDOFF_SERVICE_TOKEN": "s", "AGENT_TOKEN_SECRET": "a",
-                                 "RASA_API_TOKEN": "r"}).check()
+                                 "RASA_API_TOKEN": "r", "ACTION_SERVER_SECRET": "x"}).check()
     assert settings.identity_secret == "real"
 
 
