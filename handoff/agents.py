@@ -239,6 +239,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
                 await socket.send_json({"type": "error", "code": "unknown_type", "message": "only ping is understood"})
     finally:
         hub.remove_agent(socket)
+        await hub.settle(socket)
     return socket
 
 

@@ -31,6 +31,8 @@ class Hub:
         self.agents: dict[web.WebSocketResponse, AgentInfo] = {}
         # The session (token id) each agent socket authenticated with.
         self.agent_sessions: dict[web.WebSocketResponse, str | None] = {}
+        # Agent sockets being closed for an ended session; their handler waits for it (`settle`).
+        self.closing: dict[web.WebSocketResponse, asyncio.Task] = {}
 
     async def start(self) -> None:
         await self.bus.start(self._deliver)
@@ -69,9 +71,16 @@ class Hub:
         for socket in sockets:
             self.remove_agent(socket)
         await self._send(sockets, {"type": "session_ended", "message": "this session has ended: sign in again"})
-        await asyncio.gather(*(s.close(code=4401, message=b"session ended") for s in sockets),
-                             return_exceptions=True)
+        for socket in sockets:
+            self.closing[socket] = asyncio.create_task(socket.close(code=4401, message=b"session ended"))
         return len(sockets)
+
+    async def settle(self, socket: web.WebSocketResponse) -> None:
+        """For the socket's handler, before it returns: let a close begun by `end_sessions`
+        finish, so the client sees 4401 rather than a dropped connection."""
+        task = self.closing.pop(socket, None)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
 
     async def to_conversation(self, conversation_id: str, frame: dict[str, Any]) -> int:
         """Push to the conversation's widget sockets on every instance.

@@ -206,6 +206,16 @@ async def receive(ws, kind: str | None = None, timeout: float = 5.0) -> dict[str
             return frame
 
 
+async def closed_with(ws, timeout: float = 5.0) -> int | None:
+    """The code of the close frame the server sends next (frames before it are skipped)."""
+    while True:
+        msg = await asyncio.wait_for(ws.receive(), timeout)
+        if msg.type == aiohttp.WSMsgType.CLOSE:
+            return msg.data
+        if msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            return ws.close_code
+
+
 async def hello(client, **fields: Any):
     ws = await client.ws_connect("/ws/chat")
     await ws.send_json({"type": "hello", **fields})
