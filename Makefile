@@ -74,7 +74,9 @@ test-e2e: system-deps train js  ## the end-to-end tests in Chromium against the 
 test-cluster: system-deps train  ## the scaled topology over the contract: cross-instance walk, kill -9 faults, Ctrl-C
 	$(PY) -m pytest -q tests/cluster
 
+# endpoints.yml hands Rasa the action server's secret as ${ACTION_SERVER_SECRET}: the default when unset.
 test-stories: train
+	ACTION_SERVER_SECRET="$${ACTION_SERVER_SECRET:-$$($(PY) -c 'from bot.settings import get_settings; print(get_settings().action_server_secret)')}" \
 	$(RASA) test core --model models/bolt.tar.gz --stories tests/stories --endpoints endpoints.yml \
 		--out results/stories --fail-on-prediction-errors
 
