@@ -139,8 +139,10 @@ class SignalExtractor(_Untrained):
 class SecretGuard(_Untrained):
     """Routes any message holding a host key, password or card number to `share_secret`.
 
-    Placed last in the pipeline, so the warning wins over whatever else the message asked: the
-    bot must never answer (and so never echo) such a message as if nothing happened.
+    Placed after the classifiers and the FallbackClassifier (only WordlessMessageGuard, which
+    leaves messages with words alone, comes later), so the warning wins over whatever else the
+    message asked: the bot must never answer (and so never echo) such a message as if nothing
+    happened.
     """
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -171,31 +171,6 @@ def _cue_pattern(cue: str, source: str) -> str:
     return pattern
 
 
-def _without_apostrophes(text: str) -> str:
-    """ "can't", "can’t" and "cant" alike."""
-    return _APOSTROPHES.sub("", text)
-
-
-def _cue_pattern(cue: str, source: str) -> str:
-    parts = []
-    for part in cue.split():
-        if part == "...":
-            parts.append(None)
-            continue
-        star = part.endswith("*")
-        tokens = [canonical(t) for t in _TOKEN.findall(_without_apostrophes(part.rstrip("*")))]
-        if not tokens:
-            raise KnowledgeError(f"knowledge/triage.yml: {source}: cue {cue!r} has an empty word")
-        pattern = " ".join(re.escape(t) for t in tokens)
-        parts.append(pattern + (r"[^ ]*" if star else ""))
-    if not parts or parts[0] is None or parts[-1] is None:
-        raise KnowledgeError(f"knowledge/triage.yml: {source}: cue {cue!r} must start and end with a word")
-    pattern = parts[0]
-    for part in parts[1:]:
-        pattern += _GAP if part is None else " " + part
-    return pattern
-
-
 class CueScorer:
     """The compiled cues of one `Knowledge`; use `cue_scorer_for(knowledge)`."""
 
