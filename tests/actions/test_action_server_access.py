@@ -50,6 +50,7 @@ def start_action_server(**env: str) -> tuple[subprocess.Popen, int]:
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
+                process.wait()
                 pytest.fail(f"action server did not start:\n{process.stdout.read().decode()[-2000:]}")
             time.sleep(0.3)
 
@@ -57,6 +58,7 @@ def start_action_server(**env: str) -> tuple[subprocess.Popen, int]:
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     process.wait(timeout=20)
+    process.stdout.close()
 
 
 def post_webhook(host: str, port: int, secret: str | None) -> int:

@@ -48,6 +48,7 @@ def action_server_without_database() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+        process.stdout.close()
 
 
 def call(url: str, lang: str, domain_dict) -> tuple[int, dict]:

@@ -131,7 +131,7 @@ async def test_logout_closes_the_consoles_of_that_session(client):
 async def test_logout_needs_a_token(client):
     assert (await client.post("/api/agents/logout")).status == 401
     forged = jwt.encode({"sub": "anna", "aud": "handoff-agent", "exp": int(time.time()) + 60,
-                         "iat": int(time.time()), "jti": "x"}, "guessed-secret", algorithm="HS256")
+                         "iat": int(time.time()), "jti": "x"}, "a-guessed-secret-of-more-than-32-bytes", algorithm="HS256")
     assert (await client.post("/api/agents/logout", headers={"Authorization": f"Bearer {forged}"})).status == 401
 
 
