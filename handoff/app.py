@@ -99,6 +99,8 @@ async def backplane_ctx(app: web.Application) -> AsyncIterator[None]:
     await bus.close()
     if client is not None:
         await client.close()
+        # redis-py 4.6 leaves the pool's sockets to the garbage collector otherwise.
+        await client.connection_pool.disconnect()
 
 
 async def rasa_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -272,6 +272,9 @@ async def test_the_sign_in_throttle_is_one_limit_across_instances(two_instances)
         assert refused.status == 429 and 30 <= int(refused.headers["Retry-After"]) <= 60
 
 
+# The server's close frame (4401, checked) can race the client's reply on the test client's side,
+# which then leaves its half of the connection for the garbage collector.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_a_sign_out_on_one_instance_holds_on_the_other_and_closes_its_console(two_instances):
     a, b = await two_instances()
     anna = await login(a, "anna")
