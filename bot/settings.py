@@ -68,6 +68,8 @@ class Settings:
     # Behind a proxy of ours (HAProxy under `make cluster`), the client's address for the
     # sign-in throttle is the last X-Forwarded-For entry; otherwise the connection's peer.
     trust_forwarded_for: bool = False
+    # Conversations whose tracker a Rasa process keeps in memory (bot.tracker_store); 0: none.
+    tracker_cache_size: int = 2000
     # Where the NLU's own models (signals, triage: bot/nlu_models.py) are cached once trained.
     nlu_model_dir: Path = ROOT / "var" / "nlu"
 
@@ -145,6 +147,7 @@ def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None)
         action_server_host=env.get("ACTION_SERVER_HOST", "127.0.0.1"),
         handoff_host=env.get("HANDOFF_HOST", "0.0.0.0"),
         trust_forwarded_for=_flag(env.get("HANDOFF_TRUST_FORWARDED_FOR", "")),
+        tracker_cache_size=int(env.get("TRACKER_CACHE_SIZE", "2000")),
         nlu_model_dir=Path(env.get("BOLT_MODEL_DIR") or ROOT / "var" / "nlu"),
     )
 
