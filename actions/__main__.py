@@ -1,7 +1,10 @@
 """`python -m actions`: the action server, refusing production with development secrets.
 
-Checks the settings first (`bot.settings`), then runs rasa-sdk's server on ACTION_SERVER_PORT
-with the actions of this package, plus two things of its own:
+Checks the settings first (`bot.settings`), then runs rasa-sdk's server on
+ACTION_SERVER_HOST:ACTION_SERVER_PORT (loopback by default) with the actions of this package,
+plus three things of its own:
+- `/webhook` answers only a caller who sends `X-Bolt-Action-Secret` (ACTION_SERVER_SECRET, which
+  Rasa sends from `endpoints.yml`): anyone else who reaches the port gets 401, not an action run;
 - when the accounts database can't be reached, an action answers the user with a clear
   message (`accounts_unavailable`) instead of failing with HTTP 500 and leaving them in silence;
 - the outbox job: tickets that wait for the live-agent service are forwarded every
@@ -10,6 +13,7 @@ with the actions of this package, plus two things of its own:
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import sys
 from typing import Any
@@ -28,6 +32,27 @@ from bot.settings import InsecureSettings, Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
+# The header Rasa sends on every action call (endpoints.yml: action_endpoint.headers).
+SECRET_HEADER = "X-Bolt-Action-Secret"
+
+
+def caller_has_secret(request: Request, secret: str) -> bool:
+    given = request.headers.get(SECRET_HEADER, "")
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), secret.encode())
+
+
+def refuse_without_secret(secret: str) -> Any:
+    """A request middleware: every path but `/health` needs the shared secret."""
+
+    async def check(request: Request) -> response.HTTPResponse | None:
+        if request.path == "/health" or caller_has_secret(request, secret):
+            return None
+        logger.warning("action server: refused %s %s from %s without the shared secret",
+                       request.method, request.path, request.ip)
+        return response.json({"error": "the action server needs the shared secret"}, status=401)
+
+    return check
+
 
 def database_down_answer(request: Request, error: SQLAlchemyError) -> response.HTTPResponse:
     """The action's answer when the accounts database failed: a message, no events."""
@@ -42,6 +67,7 @@ def database_down_answer(request: Request, error: SQLAlchemyError) -> response.H
 
 def build_app(settings: Settings) -> Any:
     app = create_app("actions", cors_origins="")
+    app.register_middleware(refuse_without_secret(settings.action_server_secret), "request")
     app.error_handler.add(SQLAlchemyError, database_down_answer)
 
     async def start_outbox_job(app: Any, loop: asyncio.AbstractEventLoop) -> None:
@@ -68,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     utils.configure_colored_logging(args.loglevel)
     utils.update_sanic_log_level()
     app = build_app(settings)
-    logger.info("action server on port %d", settings.action_server_port)
+    logger.info("action server on %s:%d", settings.action_server_host, settings.action_server_port)
     # One worker per process: the action server scales by processes (docs/scaling.md).
-    app.run("0.0.0.0", settings.action_server_port, workers=1)
+    app.run(settings.action_server_host, settings.action_server_port, workers=1)
     return 0
 
 

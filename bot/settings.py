@@ -18,6 +18,7 @@ DEV_SERVICE_TOKEN = "dev-service-token-not-for-production"
 DEV_AGENT_TOKEN_SECRET = "dev-agent-token-secret-not-for-production"
 DEV_RASA_API_TOKEN = "dev-rasa-api-token-not-for-production"
 DEV_WEBHOOK_SECRET = "dev-webhook-secret-not-for-production"
+DEV_ACTION_SERVER_SECRET = "dev-action-server-secret-not-for-production"
 
 
 class InsecureSettings(RuntimeError):
@@ -57,6 +58,16 @@ class Settings:
     outbox_flush_seconds: float = 15.0
     # Rasa's Redis lock store (bot.lock_store): a lock of a killed process expires after this.
     rasa_lock_lifetime_seconds: float = 20.0
+    # Rasa sends this in `X-Bolt-Action-Secret` (endpoints.yml); the action server refuses
+    # /webhook without it (docs/security.md).
+    action_server_secret: str = DEV_ACTION_SERVER_SECRET
+    # The action server's listening address: loopback unless the cluster's private network
+    # needs it wider. The live-agent service is public (the widget and the console).
+    action_server_host: str = "127.0.0.1"
+    handoff_host: str = "0.0.0.0"
+    # Behind a proxy of ours (HAProxy under `make cluster`), the client's address for the
+    # sign-in throttle is the last X-Forwarded-For entry; otherwise the connection's peer.
+    trust_forwarded_for: bool = False
     # Conversations whose tracker a Rasa process keeps in memory (bot.tracker_store); 0: none.
     tracker_cache_size: int = 2000
     # Transcripts (conversations, their tracker events, tickets) untouched this many days are
@@ -79,6 +90,7 @@ class Settings:
                     ("HANDOFF_SERVICE_TOKEN", self.service_token, DEV_SERVICE_TOKEN),
                     ("AGENT_TOKEN_SECRET", self.agent_token_secret, DEV_AGENT_TOKEN_SECRET),
                     ("RASA_API_TOKEN", self.rasa_api_token, DEV_RASA_API_TOKEN),
+                    ("ACTION_SERVER_SECRET", self.action_server_secret, DEV_ACTION_SERVER_SECRET),
                 )
                 if not value or value == dev
             ]
@@ -90,6 +102,10 @@ class Settings:
                     + ", ".join(insecure)
                 )
         return self
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _url_list(value: str) -> tuple[str, ...]:
@@ -130,6 +146,10 @@ def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None)
         database_max_overflow=int(env.get("DATABASE_MAX_OVERFLOW", "5")),
         outbox_flush_seconds=float(env.get("OUTBOX_FLUSH_SECONDS", "15")),
         rasa_lock_lifetime_seconds=float(env.get("RASA_LOCK_LIFETIME_SECONDS", "20")),
+        action_server_secret=env.get("ACTION_SERVER_SECRET", DEV_ACTION_SERVER_SECRET),
+        action_server_host=env.get("ACTION_SERVER_HOST", "127.0.0.1"),
+        handoff_host=env.get("HANDOFF_HOST", "0.0.0.0"),
+        trust_forwarded_for=_flag(env.get("HANDOFF_TRUST_FORWARDED_FOR", "")),
         tracker_cache_size=int(env.get("TRACKER_CACHE_SIZE", "2000")),
         transcript_retention_days=float(env.get("TRANSCRIPT_RETENTION_DAYS", "180")),
         nlu_model_dir=Path(env.get("BOLT_MODEL_DIR") or ROOT / "var" / "nlu"),

@@ -48,7 +48,7 @@ def seed_demo_agents(config: HandoffConfig) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m handoff", description=__doc__.splitlines()[0])
     parser.add_argument("command", nargs="?", default="serve", choices=("serve", "migrate", "seed"))
-    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--host", help="listening address (default: HANDOFF_HOST, 0.0.0.0)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             uvloop = None
         if uvloop is not None:
             asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-        web.run_app(create_app(config), host=args.host, port=settings.handoff_port, print=None,
+        web.run_app(create_app(config), host=args.host or settings.handoff_host, port=settings.handoff_port, print=None,
                     shutdown_timeout=5, access_log_class=QuietAccessLogger)
     return 0
 

@@ -9,15 +9,23 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from handoff import csat, integrations, repository, services
-from handoff.errors import BadRequest, HandoffError, Unauthorized
-from handoff.httputil import agent_for_token, answer, json_body, require_agent, text_field
+from handoff.errors import BadRequest, HandoffError, TooManyRequests, Unauthorized
+from handoff.httputil import (
+    answer, client_address, json_body, require_agent, require_role, require_session, session_for_token, text_field,
+)
 from handoff.models import QUEUES
 from handoff.repository import desk
-from handoff.security import mint_agent_token, password_matches
+from handoff.repository.sessions import LOGIN_FAILED, LOGIN_THROTTLED
+from handoff.security import AgentSession, mint_agent_token, password_matches
 from handoff.locks import LockTimeout
-from handoff.state import CONFIG, DATABASE, HUB, LOCKS
+from handoff.state import CONFIG, DATABASE, HUB, LOCKS, SIGNIN_THROTTLE
+from handoff.throttle import Check
 
 logger = logging.getLogger(__name__)
+
+# Usernames are at most this long (handoff_agents.username); longer ones are simply wrong.
+MAX_USERNAME = 64
+MAX_PASSWORD_BYTES = 1024
 
 
 async def login(request: web.Request) -> web.Response:
@@ -25,16 +33,71 @@ async def login(request: web.Request) -> web.Response:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         raise BadRequest("'username' and 'password' are required strings")
+    config = request.app[CONFIG]
+    throttle = request.app[SIGNIN_THROTTLE]
+    address = client_address(request)
+    user_check = Check("user:" + username.strip().casefold()[:MAX_USERNAME], config.signin_user_limit)
+    checks = [user_check, Check("addr:" + address, config.signin_address_limit)]
+    # Refused before the password is looked at: a locked username stays locked for the right one.
+    retry_after = await throttle.retry_after(checks)
+    if retry_after > 0:
+        logger.warning("sign-in refused (throttled): username=%r address=%s retry_after=%.0fs",
+                       username[:MAX_USERNAME], address, retry_after)
+        raise TooManyRequests("too many failed sign-ins: try again later", retry_after, code="too_many_attempts")
     database = request.app[DATABASE]
-    password_hash, agent = await database.read(repository.agent_password_hash, username)
+    too_long = len(username) > MAX_USERNAME or len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES
+    password_hash, agent = (None, None) if too_long else await database.read(repository.agent_password_hash, username)
     loop = asyncio.get_running_loop()
     # argon2 is deliberately slow: verify it off the event loop.
     if not await loop.run_in_executor(None, password_matches, password_hash, password) or agent is None:
+        await _failed_signin(request, username[:MAX_USERNAME], address, checks)
         raise Unauthorized("unknown username or wrong password", code="invalid_credentials")
+    await throttle.succeeded(user_check)
     await database.write(repository.record_login, agent.username)
-    config = request.app[CONFIG]
     token = mint_agent_token(agent.username, config.settings.agent_token_secret, config.agent_token_ttl_seconds)
     return answer({"token": token, "agent": agent.as_dict(), "expires_in": config.agent_token_ttl_seconds})
+
+
+async def _failed_signin(request: web.Request, username: str, address: str, checks: list[Check]) -> None:
+    """Count it, log it, and put it in the audit log (for existing agents only)."""
+    locked = await request.app[SIGNIN_THROTTLE].failed(checks)
+    logger.warning("sign-in failed: username=%r address=%s", username, address)
+    database = request.app[DATABASE]
+    await database.write(repository.record_security_event, username, LOGIN_FAILED, address=address)
+    for check, seconds in locked:
+        scope = check.key.split(":", 1)[0]
+        logger.warning("sign-in throttled: %s username=%r address=%s for %.0fs", scope, username, address, seconds)
+        await database.write(repository.record_security_event, username, LOGIN_THROTTLED,
+                             address=address, scope="username" if scope == "user" else "address",
+                             seconds=int(seconds))
+
+
+async def logout(request: web.Request) -> web.Response:
+    """End this token's session on every instance: 204, then the token gets 401."""
+    agent, session = await require_session(request)
+    await request.app[DATABASE].write(repository.end_session, session)
+    await request.app[HUB].end_sessions(agent.username, session.session_id)
+    logger.info("agent %s signed out", agent.username)
+    return web.Response(status=204)
+
+
+async def _set_active(request: web.Request, active: bool) -> web.Response:
+    supervisor = await require_role(request, "supervisor")
+    username = request.match_info["username"]
+    detail = await request.app[DATABASE].write(repository.set_agent_active, supervisor, username, active)
+    if not active:
+        await request.app[HUB].end_sessions(username)
+    logger.info("agent %s %s by %s", username, "enabled" if active else "disabled", supervisor.username)
+    return answer(detail)
+
+
+async def disable_agent(request: web.Request) -> web.Response:
+    """Supervisor only: the agent can no longer sign in; their tokens and consoles end now."""
+    return await _set_active(request, False)
+
+
+async def enable_agent(request: web.Request) -> web.Response:
+    return await _set_active(request, True)
 
 
 async def me(request: web.Request) -> web.Response:
@@ -151,10 +214,11 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     await socket.prepare(request)
     hub = request.app[HUB]
     try:
-        agent = await _authenticate(request, socket)
-        if agent is None:
+        authenticated = await _authenticate(request, socket)
+        if authenticated is None:
             return socket
-        hub.add_agent(socket, agent)
+        agent, session = authenticated
+        hub.add_agent(socket, agent, session.session_id)
         waiting = await request.app[DATABASE].read(
             repository.queue_view, agent, config.average_handling_minutes
         )
@@ -162,6 +226,11 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
         async for msg in socket:
             if msg.type != WSMsgType.TEXT:
                 continue
+            # The session may have ended on another instance while a push was lost: ask again.
+            if await request.app[DATABASE].read(repository.session_agent, session) is None:
+                await socket.send_json({"type": "session_ended", "message": "this session has ended: sign in again"})
+                await socket.close(code=4401, message=b"session ended")
+                break
             try:
                 frame = json.loads(msg.data)
             except ValueError:
@@ -172,10 +241,13 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
                 await socket.send_json({"type": "error", "code": "unknown_type", "message": "only ping is understood"})
     finally:
         hub.remove_agent(socket)
+        await hub.settle(socket)
     return socket
 
 
-async def _authenticate(request: web.Request, socket: web.WebSocketResponse) -> repository.AgentInfo | None:
+async def _authenticate(
+    request: web.Request, socket: web.WebSocketResponse
+) -> tuple[repository.AgentInfo, AgentSession] | None:
     config = request.app[CONFIG]
     try:
         msg = await socket.receive(timeout=config.auth_timeout_seconds)
@@ -195,7 +267,7 @@ async def _authenticate(request: web.Request, socket: web.WebSocketResponse) -> 
         return None
     token = frame.get("token")
     try:
-        return await agent_for_token(request, token if isinstance(token, str) else None)
+        return await session_for_token(request, token if isinstance(token, str) else None)
     except HandoffError as error:
         await socket.send_json({"type": "error", "code": error.code, "message": error.message})
         await socket.close(code=4401, message=b"authentication failed")
@@ -204,6 +276,9 @@ async def _authenticate(request: web.Request, socket: web.WebSocketResponse) -> 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/agents/login", login)
+    app.router.add_post("/api/agents/logout", logout)
+    app.router.add_post("/api/agents/{username}/disable", disable_agent)
+    app.router.add_post("/api/agents/{username}/enable", enable_agent)
     app.router.add_get("/api/agents/me", me)
     app.router.add_get("/api/queue", queue)
     app.router.add_get("/api/conversations/{id}", conversation)

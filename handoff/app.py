@@ -19,6 +19,7 @@ from handoff.locks import MemoryLocks, RedisLocks
 from handoff.ratelimit import RedisSenderLimits, SenderLimits
 from handoff.rasa import RasaClient
 from handoff.sla import load_sla_table
+from handoff.throttle import MemorySignInThrottle, RedisSignInThrottle
 from handoff.state import (
     CONFIG,
     DATABASE,
@@ -27,6 +28,7 @@ from handoff.state import (
     RASA,
     RELAY_BACKOFF,
     SENDER_LIMITS,
+    SIGNIN_THROTTLE,
     SLA_TABLE,
 )
 
@@ -45,7 +47,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except HandoffError as error:
-        return answer(error_body(error.code, error.message), status=error.status)
+        response = answer(error_body(error.code, error.message), status=error.status)
+        response.headers.update(getattr(error, "headers", {}))
+        return response
     except web.HTTPException as error:
         if error.status < 400:
             raise
@@ -66,7 +70,7 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def backplane_ctx(app: web.Application) -> AsyncIterator[None]:
-    """What the instances share besides the database: pushes, locks, rate limits.
+    """What the instances share besides the database: pushes, locks, rate limits, sign-in throttle.
 
     With `REDIS_URL`, Redis carries them (any number of instances); without, they stay in
     this process (one instance, as `make run` starts it).
@@ -83,16 +87,20 @@ async def backplane_ctx(app: web.Application) -> AsyncIterator[None]:
         bus: Bus = RedisBus(client)
         app[LOCKS] = RedisLocks(client)
         app[SENDER_LIMITS] = RedisSenderLimits(client, config.sender_burst, config.sender_rate)
+        app[SIGNIN_THROTTLE] = RedisSignInThrottle(client)
     else:
         bus = MemoryBus()
         app[LOCKS] = MemoryLocks()
         app[SENDER_LIMITS] = SenderLimits(config.sender_burst, config.sender_rate)
+        app[SIGNIN_THROTTLE] = MemorySignInThrottle()
     app[HUB] = Hub(bus)
     await app[HUB].start()
     yield
     await bus.close()
     if client is not None:
         await client.close()
+        # redis-py 4.6 leaves the pool's sockets to the garbage collector otherwise.
+        await client.connection_pool.disconnect()
 
 
 async def rasa_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.settings import Settings
 from handoff.retry import Backoff
+from handoff.throttle import Limit
 
 HERE = Path(__file__).resolve().parent
 
@@ -23,6 +24,11 @@ class HandoffConfig:
     # Estimated wait = position in the queue x this many minutes.
     average_handling_minutes: int = 4
     agent_token_ttl_seconds: int = 8 * 3600
+    # Sign-in throttling (CONTRACT.md, handoff/throttle.py): wrong passwords within 15 minutes
+    # per username and per client address before 429; the first lock's and the longest lock's
+    # seconds (doubled on each repeat within the window).
+    signin_user_limit: Limit = Limit(limit=20, window=900, lock=30, max_lock=900)
+    signin_address_limit: Limit = Limit(limit=100, window=900, lock=60, max_lock=900)
     # A chat text (user or agent) may hold at most this many bytes of UTF-8.
     max_text_bytes: int = 4096
     # HTTP bodies (an intake carries a transcript) and websocket frames beyond these are refused.

@@ -38,3 +38,18 @@ class NotFound(HandoffError):
 class Conflict(HandoffError):
     status = 409
     code = "conflict"
+
+
+class TooManyRequests(HandoffError):
+    """429 with `Retry-After` (whole seconds, at least 1)."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code)
+        self.retry_after = max(1, int(retry_after + 0.999))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

@@ -9,7 +9,7 @@ from aiohttp import web
 from handoff import repository
 from handoff.errors import BadRequest, Forbidden, Unauthorized
 from handoff.repository import AgentInfo
-from handoff.security import agent_from_token, bearer_token, same_secret
+from handoff.security import AgentSession, agent_from_token, bearer_token, same_secret
 from handoff.state import CONFIG, DATABASE
 
 
@@ -29,20 +29,44 @@ def answer(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=lambda v: json.dumps(v, ensure_ascii=False))
 
 
-async def agent_for_token(request: web.Request, token: str | None) -> AgentInfo:
+async def session_for_token(request: web.Request, token: str | None) -> tuple[AgentInfo, AgentSession]:
+    """The agent and the session of a token that still holds: signed, unexpired, not signed
+    out, its agent active and not revoked since (asked of the database on every call)."""
     if not token:
         raise Unauthorized("sign in first: Authorization: Bearer <token>")
-    username = agent_from_token(token, request.app[CONFIG].settings.agent_token_secret)
-    if username is None:
+    session = agent_from_token(token, request.app[CONFIG].settings.agent_token_secret)
+    if session is None:
         raise Unauthorized("the token is invalid or expired", code="invalid_token")
-    agent = await request.app[DATABASE].read(repository.find_agent, username)
+    agent = await request.app[DATABASE].read(repository.session_agent, session)
     if agent is None:
-        raise Unauthorized("this agent no longer exists", code="invalid_token")
+        raise Unauthorized("this session has ended: sign in again", code="invalid_token")
+    return agent, session
+
+
+async def agent_for_token(request: web.Request, token: str | None) -> AgentInfo:
+    agent, _ = await session_for_token(request, token)
     return agent
 
 
+async def require_session(request: web.Request) -> tuple[AgentInfo, AgentSession]:
+    return await session_for_token(request, bearer_token(request.headers.get("Authorization")))
+
+
 async def require_agent(request: web.Request) -> AgentInfo:
-    return await agent_for_token(request, bearer_token(request.headers.get("Authorization")))
+    agent, _ = await require_session(request)
+    return agent
+
+
+def client_address(request: web.Request) -> str:
+    """Who is asking: the connection's peer, or behind our own proxy (HANDOFF_TRUST_FORWARDED_FOR)
+    the last X-Forwarded-For entry, the one the proxy added."""
+    if request.app[CONFIG].settings.trust_forwarded_for:
+        forwarded = request.headers.getall("X-Forwarded-For", [])
+        if forwarded:
+            last = forwarded[-1].split(",")[-1].strip()
+            if last:
+                return last[:64]
+    return request.remote or "unknown"
 
 
 async def require_role(request: web.Request, role: str) -> AgentInfo:

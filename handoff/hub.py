@@ -8,6 +8,7 @@ receives to its own sockets. Everything else the instances share lives in the da
     await hub.to_conversation(conversation_id, frame)   # the user's widget(s), wherever they are
     await hub.to_agents(frame, queue="tier1")           # agents who may handle tier1
     await hub.to_agents(frame, agent="anna")            # one agent's consoles
+    await hub.end_sessions("anna", session_id=None)     # close her consoles (one session or all)
 """
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ class Hub:
         self.bus = bus or MemoryBus()
         self.widgets: dict[str, set[web.WebSocketResponse]] = {}
         self.agents: dict[web.WebSocketResponse, AgentInfo] = {}
+        # The session (token id) each agent socket authenticated with.
+        self.agent_sessions: dict[web.WebSocketResponse, str | None] = {}
+        # Agent sockets being closed for an ended session; their handler waits for it (`settle`).
+        self.closing: dict[web.WebSocketResponse, asyncio.Task] = {}
 
     async def start(self) -> None:
         await self.bus.start(self._deliver)
@@ -48,11 +53,35 @@ class Hub:
             del self.widgets[conversation_id]
             await self.bus.unwatch(conversation_topic(conversation_id))
 
-    def add_agent(self, socket: web.WebSocketResponse, agent: AgentInfo) -> None:
+    def add_agent(self, socket: web.WebSocketResponse, agent: AgentInfo, session_id: str | None = None) -> None:
         self.agents[socket] = agent
+        self.agent_sessions[socket] = session_id
 
     def remove_agent(self, socket: web.WebSocketResponse) -> None:
         self.agents.pop(socket, None)
+        self.agent_sessions.pop(socket, None)
+
+    async def end_sessions(self, agent: str, session_id: str | None = None) -> None:
+        """Close the agent's `/ws/agent` sockets on every instance: those of one session (a
+        sign-out), or all of them (a disable). Each gets `session_ended`, then close 4401."""
+        await self.bus.publish(AGENTS, {"end": {"agent": agent, "session": session_id}})
+
+    async def _end_here(self, agent: Any, session_id: Any) -> int:
+        sockets = [s for s, info in self.agents.items()
+                   if info.username == agent and (session_id is None or self.agent_sessions.get(s) == session_id)]
+        for socket in sockets:
+            self.remove_agent(socket)
+        await self._send(sockets, {"type": "session_ended", "message": "this session has ended: sign in again"})
+        for socket in sockets:
+            self.closing[socket] = asyncio.create_task(socket.close(code=4401, message=b"session ended"))
+        return len(sockets)
+
+    async def settle(self, socket: web.WebSocketResponse) -> None:
+        """For the socket's handler, before it returns: let a close begun by `end_sessions`
+        finish, so the client sees 4401 rather than a dropped connection."""
+        task = self.closing.pop(socket, None)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
 
     async def to_conversation(self, conversation_id: str, frame: dict[str, Any]) -> int:
         """Push to the conversation's widget sockets on every instance.
@@ -67,6 +96,9 @@ class Hub:
 
     async def _deliver(self, topic: str, payload: dict[str, Any]) -> int:
         """What the bus received: to this instance's sockets of `topic`."""
+        end = payload.get("end")
+        if topic == AGENTS and isinstance(end, dict):
+            return await self._end_here(end.get("agent"), end.get("session"))
         frame = payload.get("frame")
         if not isinstance(frame, dict):
             return 0

@@ -69,6 +69,19 @@ class Agent(Base):
     roles = Column(JSON)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    # Tokens issued at or before this moment are refused (set when a supervisor disables the agent).
+    sessions_revoked_at = Column(UTCDateTime)
+
+
+class RevokedSession(Base):
+    """A signed-out agent token (its `jti`), refused until it would have expired anyway."""
+
+    __tablename__ = "handoff_revoked_sessions"
+
+    session_id = Column(String(64), primary_key=True)
+    agent = Column(String(64), nullable=False)
+    expires_at = Column(UTCDateTime, nullable=False, index=True)
+    revoked_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class Conversation(Base):
@@ -158,7 +171,9 @@ class AgentAction(Base):
 
     id = Column(Integer, primary_key=True, autoincrement=True)
     agent = Column(String(64), nullable=False, index=True)
-    action = Column(String(32), nullable=False)  # login, claim, message, transfer, resolve, release
+    # login, claim, message, transfer, resolve, release; the security events of
+    # handoff.repository.sessions.SECURITY_ACTIONS (sign-in refused or throttled, logout, disable)
+    action = Column(String(32), nullable=False)
     conversation_id = Column(String(128), index=True)
     detail = Column(JSON)
     at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)

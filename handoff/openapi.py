@@ -15,7 +15,7 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
 def _errors(*codes: int) -> dict[str, Any]:
     text = {400: "bad input", 401: "no or invalid token", 403: "the agent lacks the right",
             404: "unknown conversation", 409: "conflict (e.g. claimed by another agent)",
-            413: "body too large"}
+            413: "body too large", 429: "too many failed sign-ins: wait `Retry-After` seconds"}
     return {str(code): {"description": text[code], **_json(ERROR)} for code in codes}
 
 
@@ -41,6 +41,9 @@ ID_PARAM = [{"name": "id", "in": "path", "required": True, "schema": {"type": "s
              "description": "the conversation id (Rasa sender id)"}]
 CONV = {"$ref": "#/components/schemas/Conversation"}
 DELIVERY = {"$ref": "#/components/schemas/Delivery"}
+USERNAME_PARAM = [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}]
+AGENT_STATE = {"allOf": [{"$ref": "#/components/schemas/Agent"},
+                         {"type": "object", "properties": {"active": {"type": "boolean"}}}]}
 DELIVERY_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 
 
@@ -50,9 +53,19 @@ def openapi_document(demo: bool = True) -> dict[str, Any]:
             "Sign in; the token goes into `Authorization: Bearer` of every other agent call",
             {"type": "object", "properties": {"token": {"type": "string"}, "agent": {"$ref": "#/components/schemas/Agent"},
                                               "expires_in": {"type": "integer"}}},
-            400, 401, auth=None, tags=["agents"],
+            400, 401, 429, auth=None, tags=["agents"],
             body={"type": "object", "required": ["username", "password"],
                   "properties": {"username": {"type": "string"}, "password": {"type": "string"}}})},
+        "/api/agents/logout": {"post": {
+            "summary": "Sign out: this token is refused from now on, on every instance; its consoles are closed",
+            "tags": ["agents"], "security": [{"agentToken": []}],
+            "responses": {"204": {"description": "signed out"}, **_errors(401)}}},
+        "/api/agents/{username}/disable": {"parameters": USERNAME_PARAM, "post": _op(
+            "Supervisor only: the agent can no longer sign in; every token of theirs ends and their "
+            "consoles are closed", AGENT_STATE, 401, 403, 404, 409, tags=["agents"])},
+        "/api/agents/{username}/enable": {"parameters": USERNAME_PARAM, "post": _op(
+            "Supervisor only: the agent may sign in again (old tokens stay ended)", AGENT_STATE, 401, 403, 404,
+            tags=["agents"])},
         "/api/agents/me": {"get": _op("The signed-in agent", {"$ref": "#/components/schemas/Agent"}, 401, tags=["agents"])},
         "/api/queue": {"get": _op(
             "Waiting conversations this agent may take, most urgent first (prioritized, P-level, "

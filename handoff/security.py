@@ -1,8 +1,14 @@
-"""Agent passwords (argon2) and agent tokens (HS256 JWT, signed with AGENT_TOKEN_SECRET)."""
+"""Agent passwords (argon2) and agent tokens (HS256 JWT, signed with AGENT_TOKEN_SECRET).
+
+Every token carries a `jti`, its session id: signing out revokes that id, disabling an agent
+revokes every token issued before (`handoff.repository.sessions`).
+"""
 from __future__ import annotations
 
 import hmac
+import secrets
 import time
+from dataclasses import dataclass
 
 import jwt
 from argon2 import PasswordHasher
@@ -27,26 +33,43 @@ def password_matches(password_hash: str | None, password: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class AgentSession:
+    """What a valid agent token says: who, which session, issued and expiring when (unix s)."""
+
+    username: str
+    session_id: str
+    issued_at: int
+    expires_at: int
+
+
 def mint_agent_token(username: str, secret: str, ttl_seconds: int) -> str:
     now = int(time.time())
-    claims = {"sub": username, "aud": AGENT_TOKEN_AUDIENCE, "iat": now, "exp": now + ttl_seconds}
+    claims = {"sub": username, "aud": AGENT_TOKEN_AUDIENCE, "iat": now, "exp": now + ttl_seconds,
+              "jti": secrets.token_hex(16)}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def agent_from_token(token: str, secret: str) -> str | None:
-    """The username of a valid agent token, else None."""
+def agent_from_token(token: str, secret: str) -> AgentSession | None:
+    """The session of a validly signed, unexpired agent token, else None (revocation is the
+    database's to say)."""
     try:
         claims = jwt.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
             audience=AGENT_TOKEN_AUDIENCE,
-            options={"require": ["exp", "sub", "aud"]},
+            options={"require": ["exp", "iat", "sub", "aud", "jti"]},
         )
     except jwt.InvalidTokenError:
         return None
-    subject = claims.get("sub")
-    return subject if isinstance(subject, str) and subject else None
+    subject, session_id = claims.get("sub"), claims.get("jti")
+    issued_at, expires_at = claims.get("iat"), claims.get("exp")
+    if not (isinstance(subject, str) and subject and isinstance(session_id, str) and 0 < len(session_id) <= 64):
+        return None
+    if not (isinstance(issued_at, int) and isinstance(expires_at, int)):
+        return None
+    return AgentSession(subject, session_id, issued_at, expires_at)
 
 
 def bearer_token(header: str | None) -> str | None:

@@ -41,7 +41,7 @@ from typing import Dict, List, Optional, Sequence
 
 import yaml
 
-from bot.settings import ROOT, InsecureSettings, get_settings
+from bot.settings import DEV_ACTION_SERVER_SECRET, ROOT, InsecureSettings, get_settings
 
 PYTHON = sys.executable
 READY_TIMEOUT_SECONDS = 420
@@ -221,7 +221,7 @@ class Cluster:
 
     def endpoints_config(self) -> dict:
         endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-        endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{self.ports.actions_balancer}/webhook"}
+        endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{self.ports.actions_balancer}/webhook"
         endpoints["lock_store"] = {"type": "bot.lock_store.RedisLockStore"}
         return endpoints
 
@@ -257,6 +257,7 @@ frontend live_agent
 backend live_agent
     # Sockets live long: a new one goes where the fewest are.
     balance leastconn
+    option forwardfor
     option httpchk GET /health
     http-check expect status 200
 {handoff}
@@ -288,11 +289,19 @@ backend actions
         index = int(number) - 1
         if kind == "rasa":
             env["RASA_PORT"] = str(p.rasa[index])
+            # endpoints.yml hands it to Rasa as ${ACTION_SERVER_SECRET}; a real one comes from
+            # the launcher's environment, which supervisord passes on.
+            if "ACTION_SERVER_SECRET" not in os.environ:
+                env["ACTION_SERVER_SECRET"] = DEV_ACTION_SERVER_SECRET
         elif kind == "actions":
             env["ACTION_SERVER_PORT"] = str(p.actions[index])
         elif kind == "handoff":
             env["HANDOFF_PORT"] = str(p.handoff[index])
             env["HANDOFF_INSTANCE"] = program
+            # Reached through HAProxy only, which names the client in X-Forwarded-For (the
+            # sign-in throttle counts per client address).
+            env["HANDOFF_HOST"] = "127.0.0.1"
+            env["HANDOFF_TRUST_FORWARDED_FOR"] = "true"
         return env
 
     def command(self, program: str) -> List[str]:

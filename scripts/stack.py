@@ -144,12 +144,14 @@ class Stack:
             PYTHONPATH=str(ROOT),
         )
         env.update(self.extra_env)
+        # endpoints.yml hands it to Rasa as ${ACTION_SERVER_SECRET}: set even when left at its default.
+        env["ACTION_SERVER_SECRET"] = from_environment(env).action_server_secret
         return env
 
     def _endpoints_file(self) -> Path:
         """`endpoints.yml` with the action server of this stack."""
         endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-        endpoints["action_endpoint"] = {"url": f"{self.action_url}/webhook"}
+        endpoints["action_endpoint"]["url"] = f"{self.action_url}/webhook"  # the secret header stays
         path = self.log_dir / f"endpoints-{self.rasa_port}.yml"
         path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
         return path

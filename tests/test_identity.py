@@ -78,9 +78,22 @@ def test_production_refuses_a_missing_secret():
 def test_production_accepts_real_secrets():
     settings = from_environment({"BOT_ENV": "production", "BOT_IDENTITY_SECRET": "real",
                                  "HANDOFF_SERVICE_TOKEN": "s", "AGENT_TOKEN_SECRET": "a",
-                                 "RASA_API_TOKEN": "r"}).check()
+                                 "RASA_API_TOKEN": "r", "ACTION_SERVER_SECRET": "x"}).check()
     assert settings.identity_secret == "real"
 
 
 def test_development_uses_the_development_secret():
     assert from_environment({}).check().identity_secret == DEV_IDENTITY_SECRET
+
+
+def test_production_refuses_the_development_action_server_secret():
+    from bot.settings import DEV_ACTION_SERVER_SECRET
+
+    settings = from_environment({"BOT_ENV": "production", "BOT_IDENTITY_SECRET": "real",
+                                 "HANDOFF_SERVICE_TOKEN": "s", "AGENT_TOKEN_SECRET": "a",
+                                 "RASA_API_TOKEN": "r", "ACTION_SERVER_SECRET": DEV_ACTION_SERVER_SECRET})
+    with pytest.raises(InsecureSettings, match="ACTION_SERVER_SECRET"):
+        settings.check()
+    with pytest.raises(InsecureSettings, match="ACTION_SERVER_SECRET"):
+        from_environment({**{"BOT_ENV": "production", "BOT_IDENTITY_SECRET": "real", "HANDOFF_SERVICE_TOKEN": "s",
+                             "AGENT_TOKEN_SECRET": "a", "RASA_API_TOKEN": "r"}}).check()

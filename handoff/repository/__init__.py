@@ -11,6 +11,7 @@ is stored. Callers use the package (`repository.claim(...)`); the modules are sp
 | `conversations.py` | open/resume, messages, state (pending relays, the tracker event's lease and SLA reminders are claimed in `handoff/claims.py`) |
 | `intake.py` | `Escalation`, `escalate`: a conversation enters the queue |
 | `agents.py` | agents, sign-in, audit log; claim, agent messages, transfer, resolve/release |
+| `sessions.py` | agent sessions that can end (sign-out, disable), the security events of the audit log |
 | `tickets.py` | tickets |
 """
 from handoff.repository.agents import (
@@ -36,6 +37,14 @@ from handoff.repository.conversations import (
 from handoff.repository.intake import Escalation, escalate
 from handoff.repository.queue import position_of, queue_positions, queue_view, urgency_order
 from handoff.repository.records import AgentInfo, conversation_dict, iso, message_dict, sla_dict
+from handoff.repository.sessions import (
+    SECURITY_ACTIONS,
+    end_session,
+    record_security_event,
+    security_events,
+    session_agent,
+    set_agent_active,
+)
 from handoff.repository.tickets import get_ticket, list_tickets, store_ticket, ticket_dict
 
 __all__ = [

@@ -28,6 +28,7 @@
       product: 'Bolt Support', loginTitle: 'Agent-Konsole', loginLead: 'Melden Sie sich an, um Eskalationen zu bearbeiten.',
       username: 'Benutzername', password: 'Passwort', signIn: 'Anmelden', signOut: 'Abmelden',
       loginFailed: 'Benutzername oder Passwort ist falsch.', loginError: 'Anmeldung nicht möglich – ist der Dienst erreichbar?',
+      loginThrottled: 'Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in {seconds} Sekunden erneut.',
       sessionExpired: 'Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.',
       consoleTitle: 'Agent-Konsole', queue: 'Warteschlange', queueEmpty: 'Niemand wartet gerade.',
       placeholder: 'Wählen Sie ein Gespräch aus der Warteschlange.',
@@ -59,6 +60,7 @@
       product: 'Bolt Support', loginTitle: 'Agent console', loginLead: 'Sign in to handle escalations.',
       username: 'Username', password: 'Password', signIn: 'Sign in', signOut: 'Sign out',
       loginFailed: 'Wrong username or password.', loginError: 'Cannot sign in – is the service reachable?',
+      loginThrottled: 'Too many failed sign-ins. Please try again in {seconds} seconds.',
       sessionExpired: 'Your session has expired. Please sign in again.',
       consoleTitle: 'Agent console', queue: 'Queue', queueEmpty: 'Nobody is waiting.',
       placeholder: 'Pick a conversation from the queue.',
@@ -206,11 +208,13 @@
     return fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
       .then(function (r) {
         if (r.status === 401 && path !== '/api/agents/login') { signOut(t('sessionExpired')); throw httpError(r.status); }
-        if (!r.ok) throw httpError(r.status);
+        if (!r.ok) throw httpError(r.status, r.headers.get('Retry-After'));
         return r.status === 204 ? {} : r.json().catch(function () { return {}; });
       });
   }
-  function httpError(status) { var e = new Error('HTTP ' + status); e.status = status; return e; }
+  function httpError(status, retryAfter) {
+    var e = new Error('HTTP ' + status); e.status = status; e.retryAfter = retryAfter; return e;
+  }
 
   function onLoginSubmit(e) {
     e.preventDefault();
@@ -229,7 +233,8 @@
       $('password').value = '';
       startApp();
     }).catch(function (err) {
-      error.textContent = err.status === 401 || err.status === 403 ? t('loginFailed') : t('loginError');
+      if (err.status === 429) error.textContent = t('loginThrottled').replace('{seconds}', String(parseInt(err.retryAfter, 10) || 60));
+      else error.textContent = err.status === 401 || err.status === 403 ? t('loginFailed') : t('loginError');
     });
   }
 
@@ -250,6 +255,15 @@
     $('login-error').textContent = message && token ? message : '';
     updateTitle();
     $('username').focus();
+  }
+
+  /** The sign-out button: the server ends this token everywhere (and closes its sockets). */
+  function logOut() {
+    if (session.token) {
+      fetch('/api/agents/logout', { method: 'POST', headers: { Authorization: 'Bearer ' + session.token }, keepalive: true })
+        .catch(function () { /* offline: the token still expires */ });
+    }
+    signOut();
   }
 
   function startApp() {
@@ -983,7 +997,7 @@
   document.addEventListener('DOMContentLoaded', function () {
     applyI18n();
     $('login-form').addEventListener('submit', onLoginSubmit);
-    $('logout').addEventListener('click', function () { signOut(); });
+    $('logout').addEventListener('click', logOut);
     $('sound-toggle').addEventListener('click', function () {
       state.soundOn = !state.soundOn;
       localStorage.setItem(SOUND_KEY, state.soundOn ? 'on' : 'off');

@@ -48,6 +48,7 @@ def action_server_without_database() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+        process.stdout.close()
 
 
 def call(url: str, lang: str, domain_dict) -> tuple[int, dict]:
@@ -59,7 +60,8 @@ def call(url: str, lang: str, domain_dict) -> tuple[int, dict]:
     body = {"next_action": "action_my_support", "sender_id": tracker["sender_id"], "tracker": tracker,
             "domain": domain_dict, "version": "3.6.2"}
     request = urllib.request.Request(f"{url}/webhook", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              "X-Bolt-Action-Secret": get_settings().action_server_secret})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())

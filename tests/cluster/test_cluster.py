@@ -9,6 +9,7 @@ import asyncio
 import os
 import signal
 import time
+import urllib.error
 import urllib.request
 
 import aiohttp
@@ -261,6 +262,38 @@ def test_rasa_connects_with_the_database_url_query(cluster: RunningCluster):
     finally:
         engine.dispose()
     assert {"bolt-rasa-1", "bolt-rasa-2", "bolt-handoff-1", "bolt-handoff-2"} <= names
+
+
+async def test_sign_in_throttle_and_sign_out_hold_across_the_balanced_instances(cluster: RunningCluster):
+    """Limits in Redis: 20 wrong passwords through the balancer (spread over both instances,
+    each seeing the client's address from X-Forwarded-For) lock the username on both; a sign-out
+    through one is refused by each instance directly."""
+    wrong = {"username": "throttled-in-cluster", "password": "guess"}
+    async with aiohttp.ClientSession() as http:
+        statuses = []
+        for n in range(20):
+            url = cluster.public_url if n % 2 else cluster.instance_url(n // 2 % 2)
+            async with http.post(f"{url}/api/agents/login", json=wrong) as response:
+                statuses.append(response.status)
+        assert statuses == [401] * 20
+        for url in (cluster.instance_url(0), cluster.instance_url(1), cluster.public_url):
+            async with http.post(f"{url}/api/agents/login", json=wrong) as response:
+                assert response.status == 429 and 30 <= int(response.headers["Retry-After"]) <= 60
+        tom = await Agent(http, cluster.public_url, "tom").login()
+        async with http.post(f"{cluster.public_url}/api/agents/logout", headers=tom.headers) as response:
+            assert response.status == 204
+        for index in range(2):
+            async with http.get(f"{cluster.instance_url(index)}/api/agents/me", headers=tom.headers) as response:
+                assert response.status == 401
+
+
+def test_the_action_servers_answer_webhook_only_with_the_secret(cluster: RunningCluster):
+    for port in (*cluster.ports.actions, cluster.ports.actions_balancer):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/webhook", data=b"{}",
+                                         headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 401
 
 
 def test_zz_ctrl_c_stops_everything_within_10_seconds(cluster: RunningCluster):

@@ -66,6 +66,33 @@ def test_wrong_password_is_refused(base_url, new_page):
     expect(page.locator("#app")).to_be_hidden()
 
 
+def test_sign_out_ends_the_session_on_the_server(base_url, new_page):
+    tom = Console.sign_in(new_page(), base_url, "tom", "tom-demo-pass")
+    token = tom.page.evaluate("JSON.parse(sessionStorage.getItem('agent-console:v1')).token")
+    status = "(t) => fetch('/api/queue', {headers: {Authorization: 'Bearer ' + t}}).then((r) => r.status)"
+    assert tom.page.evaluate(status, token) == 200
+    tom.page.locator("#logout").click()
+    expect(tom.page.locator("#login-view")).to_be_visible()
+    # Not only forgotten by the page: the server refuses the token (a copy of it is useless).
+    for _ in range(50):
+        if tom.page.evaluate(status, token) == 401:
+            break
+        tom.page.wait_for_timeout(100)
+    assert tom.page.evaluate(status, token) == 401
+
+
+def test_a_throttled_sign_in_says_when_to_try_again(base_url, new_page):
+    page = new_page()
+    page.goto(f"{base_url}/agent?lang=en")
+    wrong = "() => fetch('/api/agents/login', {method: 'POST', headers: {'Content-Type': 'application/json'}, " \
+            "body: JSON.stringify({username: 'mallory', password: 'guess'})}).then((r) => r.status)"
+    assert [page.evaluate(wrong) for _ in range(20)] == [401] * 20
+    page.get_by_label("Username").fill("mallory")
+    page.get_by_label("Password").fill("guess")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text(re.compile(r"^Too many failed sign-ins\. Please try again in \d+ seconds\.$"))
+
+
 NEW = re.compile(r"\bq-item--new\b")
 
 

@@ -206,6 +206,16 @@ async def receive(ws, kind: str | None = None, timeout: float = 5.0) -> dict[str
             return frame
 
 
+async def closed_with(ws, timeout: float = 5.0) -> int | None:
+    """The code of the close frame the server sends next (frames before it are skipped)."""
+    while True:
+        msg = await asyncio.wait_for(ws.receive(), timeout)
+        if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            code = msg.data if msg.type == aiohttp.WSMsgType.CLOSE else ws.close_code
+            await ws.close()  # the client's side of the connection too
+            return code
+
+
 async def hello(client, **fields: Any):
     ws = await client.ws_connect("/ws/chat")
     await ws.send_json({"type": "hello", **fields})

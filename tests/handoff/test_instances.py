@@ -24,7 +24,7 @@ from handoff.db import Database, make_engine
 from handoff.migrate import upgrade
 from handoff.models import Agent
 from handoff.state import DATABASE
-from tests.handoff.conftest import DEMO, IDENTITY_SECRET, SERVICE_TOKEN, hello, identity, intake, login, receive
+from tests.handoff.conftest import DEMO, IDENTITY_SECRET, SERVICE_TOKEN, closed_with, hello, identity, intake, login, receive
 from tests.servers import PostgresServer, RedisServer
 
 
@@ -260,3 +260,36 @@ def test_services_starting_together_on_an_empty_database_migrate_once(postgres_s
         assert sorted(agents) == sorted(a["username"] for a in yaml.safe_load(DEMO.read_text())["agents"])
     finally:
         postgres_server.drop_database(name)
+
+
+async def test_the_sign_in_throttle_is_one_limit_across_instances(two_instances):
+    a, b = await two_instances()
+    wrong = {"username": "anna", "password": "wrong"}
+    statuses = [(await (a if n % 2 else b).post("/api/agents/login", json=wrong)).status for n in range(20)]
+    assert statuses == [401] * 20
+    for client in (a, b):
+        refused = await client.post("/api/agents/login", json={"username": "anna", "password": "anna-demo-pass"})
+        assert refused.status == 429 and 30 <= int(refused.headers["Retry-After"]) <= 60
+
+
+# The server's close frame (4401, checked) can race the client's reply on the test client's side,
+# which then leaves its half of the connection for the garbage collector.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_a_sign_out_on_one_instance_holds_on_the_other_and_closes_its_console(two_instances):
+    a, b = await two_instances()
+    anna = await login(a, "anna")
+    console = await agent_socket(b, anna)
+    assert (await a.post("/api/agents/logout", headers=anna)).status == 204
+    assert (await b.get("/api/queue", headers=anna)).status == 401
+    assert (await receive(console, "session_ended"))["type"] == "session_ended"
+    assert await closed_with(console) == 4401
+
+
+async def test_a_disable_on_one_instance_closes_the_agents_consoles_on_the_other(two_instances):
+    a, b = await two_instances()
+    sara, anna = await login(a, "sara"), await login(b, "anna")
+    console = await agent_socket(b, anna)
+    assert (await a.post("/api/agents/anna/disable", headers=sara)).status == 200
+    assert (await receive(console, "session_ended"))["type"] == "session_ended"
+    assert await closed_with(console) == 4401
+    assert (await b.get("/api/agents/me", headers=anna)).status == 401

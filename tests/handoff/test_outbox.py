@@ -117,7 +117,7 @@ def test_the_integrations_are_off_by_default():
 
 def test_production_refuses_the_development_webhook_secret_only_when_webhooks_are_on():
     real = {"BOT_ENV": "production", "BOT_IDENTITY_SECRET": "a", "HANDOFF_SERVICE_TOKEN": "b",
-            "AGENT_TOKEN_SECRET": "c", "RASA_API_TOKEN": "d"}
+            "AGENT_TOKEN_SECRET": "c", "RASA_API_TOKEN": "d", "ACTION_SERVER_SECRET": "e"}
     from_environment(real).check()
     with pytest.raises(InsecureSettings, match="HANDOFF_WEBHOOK_SECRET"):
         from_environment({**real, "HANDOFF_WEBHOOK_URL": "https://helpdesk.example/hooks"}).check()
