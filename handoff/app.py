@@ -121,6 +121,7 @@ def create_app(config: HandoffConfig) -> web.Application:
     """The application; the database must be migrated (`python -m handoff migrate`)."""
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[error_middleware])
     app[CONFIG] = config
+    integrations.check_targets(config.settings)
     app[SLA_TABLE] = load_sla_table(config.settings.knowledge_dir)
     app[RELAY_BACKOFF] = {}
     app.cleanup_ctx.append(database_ctx)

@@ -128,6 +128,14 @@ async def email_transcript(
 
 # --- the outbox worker, tied to the application's life ---------------------------------------
 
+def check_targets(settings: Settings) -> None:
+    """Refuse a webhook or SMTP URL the service could never deliver to, before it opens anything."""
+    if settings.webhook_url:
+        webhooks.check_url(settings.webhook_url)
+    if settings.smtp_url:
+        mail.SmtpTarget.parse(settings.smtp_url)
+
+
 async def outbox_ctx(app: web.Application) -> AsyncIterator[None]:
     """One outbox worker per instance, with a sender for each configured integration."""
     config = app[CONFIG]
