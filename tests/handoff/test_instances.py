@@ -5,8 +5,8 @@ Real PostgreSQL and Redis servers (tests/servers.py through the fixtures of test
 two real apps on test servers, the fake Rasa of conftest.py standing in for the Rasa servers."""
 from __future__ import annotations
 
-import gc
 import asyncio
+import gc
 import os
 import subprocess
 import sys
