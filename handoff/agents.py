@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from handoff import integrations, repository, services
+from handoff import assignment, integrations, presence, repository, services
 from handoff.errors import BadRequest, HandoffError, Unauthorized
 from handoff.httputil import agent_for_token, answer, json_body, require_agent, text_field
 from handoff.models import QUEUES
@@ -97,6 +97,7 @@ async def transfer(request: web.Request) -> web.Response:
     await services.tell_user(request.app, detail, "transferred", "agent", queue=target.replace("tier", "Tier "))
     await services.announce_escalation(request.app, detail["id"])
     await services.refresh_positions(request.app, detail["queue"], detail["previous_queue"])
+    await assignment.after_escalation(request.app, detail["id"], new=False)
     return answer(detail)
 
 
@@ -109,6 +110,7 @@ async def _close(request: web.Request, how: str) -> web.Response:
     if how == "resolve":
         await integrations.offer_transcript(app, detail)
     await services.refresh_positions(app, detail["queue"])
+    await assignment.assign(app)  # the agent has room again
     # The bot's context records the agent conversation; if Rasa is down (or the conversation
     # busy), the retry job or the conversation's next message to Rasa delivers it.
     try:
@@ -157,6 +159,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
             repository.queue_view, agent, config.average_handling_minutes
         )
         await socket.send_json({"type": "ready", "agent": agent.as_dict(), "queue": waiting})
+        await presence.connected(request.app, socket, agent)
         async for msg in socket:
             if msg.type != WSMsgType.TEXT:
                 continue
@@ -170,6 +173,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
                 await socket.send_json({"type": "error", "code": "unknown_type", "message": "only ping is understood"})
     finally:
         hub.remove_agent(socket)
+        await presence.disconnected(request.app, socket)
     return socket
 
 

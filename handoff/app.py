@@ -7,7 +7,7 @@ from typing import AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
-from handoff import agents, deliveries, integrations, internal, pages, widget
+from handoff import agents, assignment, deliveries, integrations, internal, pages, presence, waiting, widget
 from handoff.background import background_ctx
 from handoff.config import HandoffConfig
 from handoff.db import Database, make_engine
@@ -120,6 +120,8 @@ def create_app(config: HandoffConfig) -> web.Application:
     app.cleanup_ctx.append(rasa_ctx)
     app.cleanup_ctx.append(background_ctx)
     app.cleanup_ctx.append(integrations.outbox_ctx)
+    app.cleanup_ctx.append(presence.presence_ctx)
+    app.cleanup_ctx.append(assignment.assignment_ctx)
     app.on_shutdown.append(close_sockets)
     app.on_response_prepare.append(pages.add_security_headers)
     pages.add_routes(app)
@@ -127,4 +129,7 @@ def create_app(config: HandoffConfig) -> web.Application:
     agents.add_routes(app)
     internal.add_routes(app)
     deliveries.add_routes(app)
+    presence.add_routes(app)
+    assignment.add_routes(app)
+    waiting.add_routes(app)
     return app
