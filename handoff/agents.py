@@ -155,11 +155,13 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
         if agent is None:
             return socket
         hub.add_agent(socket, agent)
+        online = await presence.connected(request.app, socket, agent)
         waiting = await request.app[DATABASE].read(
             repository.queue_view, agent, config.average_handling_minutes
         )
         await socket.send_json({"type": "ready", "agent": agent.as_dict(), "queue": waiting})
-        await presence.connected(request.app, socket, agent)
+        if online:
+            await assignment.assign(request.app)  # a reload while online: room may have come
         async for msg in socket:
             if msg.type != WSMsgType.TEXT:
                 continue

@@ -52,8 +52,9 @@ async def _announce(app: web.Application, username: str) -> dict:
     return state
 
 
-async def connected(app: web.Application, socket: web.WebSocketResponse, agent: AgentInfo) -> None:
-    """A console socket of `agent` is authenticated (called by `/ws/agent`)."""
+async def connected(app: web.Application, socket: web.WebSocketResponse, agent: AgentInfo) -> bool:
+    """A console socket of `agent` is authenticated (called by `/ws/agent`); True when the
+    agent is online (a reload within the timeout keeps the choice)."""
     socket_id = uuid.uuid4().hex
     app[SOCKETS][socket] = socket_id
     config = app[CONFIG]
@@ -61,11 +62,7 @@ async def connected(app: web.Application, socket: web.WebSocketResponse, agent: 
         repository.socket_connected, socket_id, agent.username,
         config.settings.instance or "handoff", config.presence_timeout_seconds,
     )
-    state = await presence(app, agent.username)
-    if state["status"] == ONLINE:
-        from handoff import assignment  # a reload while online: room may have come meanwhile
-
-        await assignment.assign(app)
+    return (await presence(app, agent.username))["status"] == ONLINE
 
 
 async def disconnected(app: web.Application, socket: web.WebSocketResponse) -> None:

@@ -24,6 +24,7 @@ from aiohttp import web
 from bot.levels import PRIORITY_LEVELS
 from handoff import presence, relay, repository, services
 from handoff.httputil import answer, require_agent
+from handoff.locks import LockTimeout
 from handoff.models import CLAIMED, WAITING
 from handoff.state import CONFIG, DATABASE, HUB, LOCKS, SLA_TABLE
 from handoff.texts import system_text
@@ -108,6 +109,13 @@ async def leave(app: web.Application, conversation: dict[str, Any], offer: bool 
     left = await app[DATABASE].write(repository.leave_queue, conversation["id"])
     if left is None:
         return False
+    if offer:
+        # Rasa learns first that the agent part is over (the ticket path does it in its relay).
+        try:
+            async with app[LOCKS].hold(left["id"], wait_seconds=5):
+                await services.deliver_tracker_event(app, left["id"])
+        except LockTimeout:
+            pass  # the retry job or the next message to Rasa delivers it
     hub = app[HUB]
     await hub.to_agents({"type": "left", "conversation_id": left["id"], "status": left["status"],
                          "queue": left["queue"], "agent": None, "by": None}, queue=left["queue"])
@@ -115,10 +123,6 @@ async def leave(app: web.Application, conversation: dict[str, Any], offer: bool 
         await say(app, left, "left_queue", buttons=ticket_buttons(left.get("language"), wait=False))
     await hub.to_conversation(left["id"], {"type": "mode", "mode": "bot", "status": left["status"]})
     await services.refresh_positions(app, left["queue"])
-    if offer:
-        async with app[LOCKS].try_hold(left["id"]) as held:
-            if held:
-                await services.deliver_tracker_event(app, left["id"])
     return True
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from handoff.models import AWAY, CLAIMED, OFFLINE, ONLINE, Agent, AgentSocket, Conversation, utcnow
@@ -18,8 +18,12 @@ from handoff.repository.records import iso
 
 
 def _connected(cutoff: datetime):
-    """SQL: the agent has a socket seen since `cutoff`."""
-    return exists().where(AgentSocket.agent == Agent.username, AgentSocket.last_seen_at >= cutoff)
+    """SQL: the agent has a socket seen since `cutoff`, or closed their last one since then (a
+    console reload is no absence)."""
+    return or_(
+        exists().where(AgentSocket.agent == Agent.username, AgentSocket.last_seen_at >= cutoff),
+        Agent.last_seen_at >= cutoff,
+    )
 
 
 def socket_connected(
