@@ -22,6 +22,7 @@
   var richText = require('./lib/richtext');
   var textLimit = require('./lib/text');
   var facts = require('./facts');
+  var typing = require('./lib/typing');
 
   var script = document.currentScript;
   var scriptUrl = new URL((script && script.src) || '/static/widget.js', location.href);
@@ -342,6 +343,9 @@
       }
     });
     input.addEventListener('input', autosize);
+    // The agent sees that the user is typing (at most once a second; not to the bot).
+    var notifyTyping = typing.throttle(function () { send({ type: 'typing' }); }, 1000);
+    input.addEventListener('input', function () { if (state.mode === 'agent' && input.value) notifyTyping(); });
     form.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
     applyLocale();
   }
@@ -625,6 +629,7 @@
       case 'ack': return onAck(frame);
       case 'error': return onError(frame);
       case 'transcript_offer': return onTranscriptOffer(frame);
+      case 'queue': return onQueue(frame);
       default: return undefined; // the project may add types; unknown ones are ignored
     }
   }
@@ -650,6 +655,8 @@
     // A resumed conversation's history follows; what waits for an ack is sent after it.
     state.awaitingHistory = resumed && frame.resumed !== false;
     if (frame.mode || frame.status) onModeChange(frame);
+    // A reload while waiting keeps the place and the wait (the agent's name comes with `mode`).
+    if (frame.status === 'waiting') onQueue(frame);
     renderStatus();
     if (!state.awaitingHistory) flushOutbox([]);
   }
@@ -739,6 +746,15 @@
       state.unread += 1;
       renderBadge();
     }
+  }
+
+  /** The place in the queue moved (or a reconnect told it): the banner shows it. */
+  function onQueue(frame) {
+    if (typeof frame.position !== 'number') return;
+    if (state.mode !== 'queued') setMode('queued');
+    state.position = frame.position;
+    state.waitMinutes = typeof frame.estimated_wait_minutes === 'number' ? frame.estimated_wait_minutes : null;
+    renderBanner();
   }
 
   function onHandoff(h) {
