@@ -22,7 +22,7 @@
   var richText = require('./lib/richtext');
   var textLimit = require('./lib/text');
   var facts = require('./facts');
-  var typing = require('./lib/typing');
+  var typingSignals = require('./lib/typing');
 
   var script = document.currentScript;
   var scriptUrl = new URL((script && script.src) || '/static/widget.js', location.href);
@@ -343,9 +343,7 @@
       }
     });
     input.addEventListener('input', autosize);
-    // The agent sees that the user is typing (at most once a second; not to the bot).
-    var notifyTyping = typing.throttle(function () { send({ type: 'typing' }); }, 1000);
-    input.addEventListener('input', function () { if (state.mode === 'agent' && input.value) notifyTyping(); });
+    input.addEventListener('input', onUserTyping);
     form.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
     applyLocale();
   }
@@ -606,6 +604,12 @@
     state.connected = false;
     if (old) { try { old.close(1000); } catch (e) { /* already closed */ } }
     connect();
+  }
+
+  // The agent sees that the user is typing (at most once a second; never sent to the bot).
+  var notifyTyping = typingSignals.throttle(function () { send({ type: 'typing' }); }, 1000);
+  function onUserTyping(e) {
+    if (state.mode === 'agent' && e.target && e.target.value) notifyTyping();
   }
 
   function send(frame) {
