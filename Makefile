@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(PY) -m rasa
 
-.PHONY: run cluster test system-deps venv js train db evaluate bench validate test-js test-e2e test-cluster test-stories test-nlu clean
+.PHONY: run cluster test system-deps venv js train db evaluate bench validate test-js test-e2e test-cluster test-stories test-nlu clean spacy compare-spacy
 
 run: venv train db  ## set up what is missing, then start every service in the foreground
 	$(PY) -m scripts.stack
@@ -80,6 +80,12 @@ clean:
 
 evaluate: venv train  ## NLU quality: held-out set, 5-fold cross-validation, entities, language -> reports/evaluation.md
 	$(PY) -m scripts.evaluate
+
+spacy: venv  ## the blank de/en spaCy pipelines (lookup lemmatizer, entity_ruler from knowledge/) under var/spacy/
+	$(PY) -m scripts.build_spacy
+
+compare-spacy: venv spacy  ## spaCy / rapidfuzz against what the bot uses (docs/evaluation.md); --intents trains a variant
+	$(PY) -m scripts.compare_spacy
 
 bench: venv train  ## speed: REST + widget load, startup, training, memory, vs a stock `rasa init` bot -> reports/benchmarks.md
 	$(PY) -m scripts.bench

@@ -10,16 +10,18 @@ Every decision carries the CONTRACT handoff marker (`custom.handoff`) next to it
 Problem reports are triaged to P1–P4 (`bot.triage`) into the slots `problem` and
 `problem_priority` (not the FAQ slot `priority`); the user can correct the level.
 
-Whatever the NLU picked, a message that both describes a problem and asks for a person ("Mein Ton
+Whatever the intent, a message that both describes a problem and asks for a person ("Mein Ton
 geht seit heute nicht, ich will sofort einen Mitarbeiter") gets the escalation decision in the
-same turn, with that message as the problem. Each user message costs at most one action run:
+same turn, with that message as the problem. Whether a message asks for a person or describes a
+problem is the NLU's understanding (`bot.signals`, written into the parse data of every user
+message and scored by `make evaluate`), not a second classifier here.
+Each user message costs at most one action run:
 `action_not_understood` (nlu_fallback: clarify, or escalate) and `action_after_secret` (after the
 in-process secret warning: the redacted report or request still counts) decide in one call.
 """
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any, Mapping
 
 from rasa_sdk import Action, Tracker
@@ -40,6 +42,7 @@ from actions.context import (
     session_events,
     transcript,
 )
+from bot import signals
 from bot.messages import render
 from bot.redaction import redact
 from bot.entitlements import ANONYMOUS_OFFERS
@@ -79,112 +82,6 @@ WEAK_QUESTION = 0.6
 # The queued reply's buttons (docs/architecture.md): while the conversation waits, the live-agent
 # service receives these payloads instead of Rasa and applies them to the queue entry.
 LEAVE_QUEUE_PAYLOAD = "/leave_queue"
-
-# Request phrasing for a person, German and English: "ich will/möchte/brauche ... einen
-# Mitarbeiter", "verbinden Sie mich", "mit dem Support sprechen", "connect me", "I want/need an
-# agent", "talk to someone". A person word alone is no request: "kein Mitarbeiter kann Meetings
-# starten" is a P1 problem, and "ich möchte, dass meine Mitarbeiter ..." is no request either.
-# Matched on the lower-cased text without apostrophes ("I'd" → "id").
-_PERSON = (
-    r"(?:(?:support-?)?mitarbeiter(?:in|innen)?|agent(?:en|in)?|mensch(?:en)?|person|live-?chat|"
-    r"berater(?:in)?|techniker(?:in)?|ansprechpartner(?:in)?|support(?:-?team)?|kundendienst|"
-    r"human|humans|representative|rep|real person|(?:support )?staff|(?:support )?engineer|"
-    r"technician|live agent|agents?)"
-)
-_SOMEONE = r"(?:jemand(?:en|em)?|someone|somebody|anyone|a person)"
-_ARTICLE = r"(?:einen|eine|einem|einer|den|dem|der|nen|a|an|the|some|your|euren|ihren|ihrem)"
-_GAP = r"(?:(?!\bdass\b|\bthat\b)[^.!?,;]){0,40}?"
-PERSON_REQUEST_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(pattern) for pattern in (
-    # de: "ich will/möchte/brauche (sofort) einen Mitarbeiter", "ich hätte gern einen Menschen"
-    rf"\b(?:will|wollen|möchte|moechte|möchten|brauche|brauchen|bräuchte|benötige|benötigen|"
-    rf"hätte gerne?|würde gerne?|wünsche|verlange)\b{_GAP}"
-    rf"(?:\b{_ARTICLE}\s+(?:\w+\s+)?{_PERSON}|\b{_SOMEONE})\b",
-    # de: "verbinden Sie mich", "verbinde mich", "mich mit ... verbinden", "an Tier 2 weiterleiten"
-    r"\bverbinde[nt]?\b(?:\s+sie)?\s+(?:mich|uns)\b",
-    r"\b(?:mich|uns)\b[^.!?]{0,40}?\b(?:verbinden|weiterleiten|weiterverbinden|durchstellen)\b",
-    r"\b(?:bitte\s+)?(?:an|zu)\s+[^.!?]{0,30}?\b(?:weiterleiten|weiterverbinden|durchstellen)\b",
-    # de: "mit einem Mitarbeiter sprechen/chatten", "mit dem Support reden"
-    rf"\bmit\s+(?:\w+\s+){{0,2}}?(?:{_PERSON}|{_SOMEONE})\s+(?:\w+\s+){{0,2}}?"
-    r"(?:sprechen|reden|chatten|telefonieren|klären|verbunden)\b",
-    # de: "bitte einen Mitarbeiter", "Mitarbeiter bitte"; en: "agent please"
-    rf"\bbitte\s+(?:{_ARTICLE}\s+)?(?:\w+\s+)?{_PERSON}\b",
-    rf"\b{_PERSON}\s+(?:bitte|please|pls|plz)\b",
-    # en: "connect me", "put me through", "transfer me", "hand me over", "route me to tier 2"
-    r"\b(?:connect|transfer|put|hand|route|escalate)\s+(?:me|us)\b",
-    # en: "I want/need/'d like an agent", "we need someone", "I want to talk to ..."
-    rf"\b(?:i|we|id|wed)\s+(?:would\s+|really\s+|just\s+)?(?:want|need|like|wanna|demand)\b{_GAP}"
-    rf"(?:\b{_ARTICLE}\s+(?:\w+\s+)?{_PERSON}|\b{_SOMEONE})\b",
-    # en: "get me a human", "can I have/get an agent"
-    rf"\b(?:get|give|find)\s+(?:me|us)\s+(?:{_ARTICLE}\s+)?(?:\w+\s+)?(?:{_PERSON}|{_SOMEONE})\b",
-    rf"\b(?:can|could|may)\s+(?:i|we)\s+(?:get|have)\s+{_ARTICLE}\s+(?:\w+\s+)?{_PERSON}\b",
-    # de: "kann mir ein Mitarbeiter helfen?"; en: "can an agent / someone help me?"
-    rf"\b(?:kann|könnte|können)\s+(?:mir|uns)\s+(?:ein|eine|einer|jemand)\w*\s+(?:\w+\s+)?(?:{_PERSON}\s+)?helfen\b",
-    rf"\b(?:can|could)\s+(?:{_ARTICLE}\s+(?:\w+\s+)?{_PERSON}|{_SOMEONE})\s+help\b",
-    # en: "talk/speak/chat to/with a human", "talk to support"
-    rf"\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:\w+\s+){{0,2}}?(?:{_PERSON}|{_SOMEONE})\b",
-))
-
-# What a problem description says beyond the cues of knowledge/triage.yml: a verb with a
-# negation a few words later ("geht seit heute nicht", "komme nicht ins Meeting", "wird
-# abgelehnt") or an English negated verb ("don't work"). Checked on the text without its
-# request phrases, so "can't you connect me to an agent" is no problem description.
-_PROBLEM_HINTS = re.compile(
-    r"\b(?:geht|gehen|funktioniert|funktionieren|klappt|klappen|läuft|laufen|lädt|laden|startet|"
-    r"starten|öffnet|komme|kommt|kommen|höre|hört|hören|sehe|sieht|sehen|wird|werden)\b"
-    r"(?:\s+[^\s.!?,]+){0,3}?\s+(?:nicht|kaum|abgelehnt)\b"
-    r"|\b(?:doesnt|dont|wont|isnt|arent|cant|cannot|couldnt|didnt|does not|do not|will not|is not)\s+"
-    r"(?:\w+\s+){0,2}?(?:work|load|start|open|connect|join|sync|show|play|hear|see|share|record|save|"
-    r"update|install|log|accept|arrive)"
-)
-_APOSTROPHES = re.compile(r"['’`´]")
-_CLAUSES = re.compile(r"[.!?,;:]+|\s(?:und|and|but|aber|so|also|deshalb|daher)\s")
-
-
-def _normalized(text: str) -> str:
-    return " ".join(_APOSTROPHES.sub("", text or "").lower().split())
-
-
-def asks_for_person(text: str) -> bool:
-    """True when the message asks for a person ("..., ich will sofort einen Mitarbeiter")."""
-    normalized = _normalized(text)
-    return any(pattern.search(normalized) for pattern in PERSON_REQUEST_PATTERNS)
-
-
-def _request_match(clause: str) -> re.Match[str] | None:
-    matches = [m for m in (p.search(clause) for p in PERSON_REQUEST_PATTERNS) if m]
-    return min(matches, key=lambda m: m.start()) if matches else None
-
-
-def _is_problem(text: str, strict: bool) -> bool:
-    """Triage says P1..P3 (strict: by a cue of a level, not only the generic "kann nicht")."""
-    if not text.strip():
-        return False
-    if _PROBLEM_HINTS.search(text):
-        return True
-    result = triage(text)
-    return result.reads_like_problem and not (strict and result.is_default)
-
-
-def describes_problem(text: str) -> bool:
-    """True when the message, its request for a person aside, describes a problem, so it can
-    serve as the problem of an escalation: "screen share is black, get me an agent" and "Mein Ton
-    geht seit heute nicht, ich will sofort einen Mitarbeiter" do; "I want to talk to a live
-    agent", "Can't you connect me to an agent?" and "Ich habe Premier+, sofort an Tier 2
-    weiterleiten!" do not.
-
-    Clauses (split at punctuation and "und"/"and"/"but"/"aber") that ask for a person are left
-    out; of such a clause only what precedes the request counts, and only with a level cue.
-    """
-    if not text or text.startswith("/"):
-        return False
-    for clause in _CLAUSES.split(_normalized(text)):
-        match = _request_match(clause)
-        if match is None:
-            if _is_problem(clause, strict=False):
-                return True
-        elif _is_problem(clause[:match.start()], strict=True):
-            return True
-    return False
 
 OFFER_PAYLOADS = {
     "ticket": '/open_ticket{"ticket_start":"here"}',
@@ -350,6 +247,14 @@ def latest_intent_before_secret(tracker: Tracker) -> str | None:
     return _intent_before_secret(users[-1]) if users else None
 
 
+def latest_parse_data(tracker: Tracker) -> dict[str, Any]:
+    """The parse data of the latest user message (with its text, for `bot.signals`)."""
+    latest = dict(tracker.latest_message or {})
+    if not latest.get("text"):
+        latest["text"] = latest_user_text(tracker)
+    return latest
+
+
 def problem_from_history(tracker: Tracker) -> str | None:
     """A problem the user described without it being stored, redacted; None if there is none.
 
@@ -368,11 +273,12 @@ def problem_from_history(tracker: Tracker) -> str | None:
         if not text or text.startswith("/"):
             continue
         safe = redact(text)
+        parse_data = {"text": text, **(event.get("parse_data") or {})}
         if index == len(users) - 1:
-            if describes_problem(safe):
+            if signals.describes_problem(parse_data):
                 return safe
             continue
-        if REPORT_PROBLEM in (_intent(event), _intent_before_secret(event)) or describes_problem(safe):
+        if REPORT_PROBLEM in (_intent(event), _intent_before_secret(event)) or signals.describes_problem(parse_data):
             return safe
         if _intent(event) in UNANSWERED_INTENTS and not triage(safe).is_default:
             return safe
@@ -423,7 +329,7 @@ async def triage_report(dispatcher: CollectingDispatcher, tracker: Tracker, cont
     events: list[EventType] = [SlotSet(PROBLEM, problem), SlotSet(PROBLEM_PRIORITY, level)]
 
     rights = context.rights
-    if asks_for_person(problem):
+    if signals.wants_person(latest_parse_data(tracker)):
         return events + await decide(dispatcher, tracker, context, problem, level)
     if rights is not None and rights.automatic_escalation:
         # The bot has no answer to a technical problem, so Premier+ never has to ask (SPEC §2):
@@ -492,7 +398,10 @@ class ActionNotUnderstood(Action):
     Premier+ (automatic escalation): queued at once, the unclear message as the problem (unless
     one is stored already) and its triaged level. Everyone else: the clarification with the
     likely topics (`utter_clarify`, rendered in the Rasa process), and on the second failure in
-    a row the escalation decision as for `request_human`. Always sets `needs_problem`.
+    a row the escalation decision as for `request_human`. A message the intent classifier could
+    not place but that asks for a person (`bot.signals.wants_person`: a request for "a live
+    chat with support" split between request_human and ask_live_chat) gets that decision at
+    once, for everyone. Always sets `needs_problem`.
     """
 
     def name(self) -> str:
@@ -502,6 +411,9 @@ class ActionNotUnderstood(Action):
         context = await load_context(tracker)
         rights = context.rights
         queued = fresh_slot(tracker, HANDOFF_STATUS) == "queued"
+        parse_data = latest_parse_data(tracker)
+        if not queued and signals.wants_person(parse_data) and not signals.describes_problem(parse_data):
+            return await escalate(dispatcher, tracker, context)
         if rights is not None and rights.automatic_escalation and not queued:
             stored = fresh_slot(tracker, PROBLEM)
             text = latest_user_text(tracker)
@@ -611,7 +523,7 @@ class ValidateProblemForm(FormValidationAction):
         if intent.get("name") not in QUESTION_INTENTS or not text or text.startswith("/"):
             return {}
         weak = float(intent.get("confidence") or 0.0) < WEAK_QUESTION
-        if weak or describes_problem(redact(text)):
+        if weak or signals.describes_problem(latest_parse_data(tracker)):
             return {PROBLEM: redact(text)}
         return {}
 

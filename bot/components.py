@@ -1,7 +1,9 @@
-"""Custom Rasa NLU components: language, entities from the knowledge data, secrets.
+"""Custom Rasa NLU components: language, entities from the knowledge data, the signals for the
+actions (wants a person, describes a problem, triage level), secrets.
 
-All three are deterministic and untrained; they load what they need once, when Rasa builds the
-pipeline, and then cost well under a millisecond a message.
+None is trained by Rasa: the entity and secret components are deterministic, the signal models
+are trained from `data/` by `bot.signals` / `bot.triage` (cached under `var/nlu/`). They load
+what they need once, when Rasa builds the pipeline, and then cost about a millisecond a message.
 """
 from __future__ import annotations
 
@@ -30,8 +32,9 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import language, matching, redaction
+from bot import language, matching, redaction, signals
 from bot.knowledge import load_knowledge
+from bot.nlu_models import nlu_models
 
 LANGUAGE = "language"
 HELP = "help"
@@ -64,7 +67,8 @@ class _Untrained(GraphComponent):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class LanguageDetector(_Untrained):
-    """Adds `language: {code, confidence}` to the parse data of every message.
+    """Adds `language: {code, confidence}` to the parse data of every message: "de", "en",
+    "other" (confidently neither: the bot says that it speaks German and English) or None.
 
     The conversation's language is decided from these per-message detections later
     (`bot.language.conversation_language`), so an unsure "ok" never flips it.
@@ -72,7 +76,7 @@ class LanguageDetector(_Untrained):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            detection = language.detect(message.get(TEXT) or "")
+            detection = language.identify(message.get(TEXT) or "")
             message.set(
                 LANGUAGE,
                 {"code": detection.code, "confidence": round(detection.confidence, 3)},
@@ -112,11 +116,33 @@ class KnowledgeEntityExtractor(_Untrained, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class SignalExtractor(_Untrained):
+    """Adds `signals` (wants_person, describes_problem) and `triage` (P1..P4) to the parse data
+    of every message (`bot.signals`): what the actions decide escalations on, whatever the
+    intent ("Alles ist down, ich will sofort einen Mitarbeiter" asks for a person AND reports a
+    P1 problem)."""
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        super().__init__(config)
+        nlu_models()  # trained or loaded now, not on the first message
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        texts = [message.get(TEXT) or "" for message in messages]
+        texts = ["" if text == NO_WORDS_TOKEN else text for text in texts]
+        for message, found in zip(messages, signals.analyse(texts)):
+            message.set(signals.SIGNALS, found[signals.SIGNALS], add_to_output=True)
+            message.set(signals.TRIAGE, found[signals.TRIAGE], add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class SecretGuard(_Untrained):
     """Routes any message holding a host key, password or card number to `share_secret`.
 
-    Placed last in the pipeline, so the warning wins over whatever else the message asked: the
-    bot must never answer (and so never echo) such a message as if nothing happened.
+    Placed after the classifiers and the FallbackClassifier (only WordlessMessageGuard, which
+    leaves messages with words alone, comes later), so the warning wins over whatever else the
+    message asked: the bot must never answer (and so never echo) such a message as if nothing
+    happened.
     """
 
     def process(self, messages: List[Message]) -> List[Message]:

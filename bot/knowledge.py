@@ -7,15 +7,15 @@ fails loudly with the file and key instead of producing a wrong answer later.
     knowledge = load_knowledge()                # cached per directory
     knowledge.plans["premier"].adds             # what Premier adds over Standard
     knowledge.phones_for("AT")                  # the two Austrian numbers
-    knowledge.resolve_country("in der Schweiz") # Country(code="CH", ...)
     knowledge.priorities["P1"].first_response.text("de")  # "1 Stunde"
 
-Nothing is read at import time.
+Nothing is read at import time. Finding names in text ("aus Graz" -> AT) is `bot.matching`'s
+job, built on these objects; this module imports nothing of it.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -270,7 +270,7 @@ class TriageRules:
 # --------------------------------------------------------------------------- the whole
 
 
-@dataclass(frozen=True, eq=False)  # identity hash: derived indexes (bot.matching) cache on it
+@dataclass(frozen=True, eq=False)  # identity hash: derived indexes (bot.matching, bot.triage) key on it
 class Knowledge:
     """Everything in `knowledge/`. Mappings keep the files' order."""
 
@@ -288,7 +288,6 @@ class Knowledge:
     triage: TriageRules
     ignore_phrases: tuple[str, ...]
     adjective_nouns: tuple[str, ...]
-    _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def country(self, code: str) -> Country:
         """The country with ISO code `code` (any case); KeyError if unknown."""
@@ -303,14 +302,6 @@ class Knowledge:
     def phone_countries(self) -> tuple[Country, ...]:
         """The countries with a support number, in the seed's order."""
         return tuple(self.countries[code] for code in self.phone_info.countries)
-
-    def resolve_country(self, name: str) -> Country | None:
-        """The country a name, code, city or phrase means ("Österreich", "AT", "aus Graz",
-        "in der Schweiz", "the UK"), or None. Codes are accepted in any case here, since
-        the caller says this *is* a country name."""
-        from bot.matching import resolve_country  # matching builds on this module
-
-        return resolve_country(name, self)
 
     def plan_is_prioritized(self, plan_id: str) -> bool:
         """Whether the plan gets prioritized responses with the P1..P4 deadlines."""

@@ -16,19 +16,24 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Optional
 
 __all__ = [
     "CONFIDENT",
     "LANGUAGES",
+    "OTHER",
     "Detection",
     "conversation_language",
     "detect",
+    "identify",
     "is_confident",
     "normalize_locale",
 ]
 
 LANGUAGES = ("de", "en")
+#: The code of a message confidently in neither German nor English (French, Spanish, ...).
+OTHER = "other"
 
 #: A detection with at least this confidence may switch the conversation's language.
 CONFIDENT = 0.5
@@ -122,36 +127,36 @@ _DE.update({
 _EN: dict[str, float] = {}
 _EN.update(_weights(
     """
-    the a is are was were be been being am i you he she it we they me him her us them
+    the a is are was were be been being i you he she it we they me him her them
     my your yours our ours their this that these those there here
     what which who whom whose where when why how whats
     do does did done don't doesn't didn't can can't cannot could couldn't would wouldn't
     should shouldn't will won't shall may might must have has had haven't hasn't isn't aren't
     wasn't weren't i'm i've i'll i'd you're you've we're we've they're it's that's there's
     what's where's who's how's let's
-    not no yes yeah yep nope and or but because if then than so also too very just only
+    not no yes yeah yep nope and or but because if then than too very just only
     still already again always never with from for of to on at by about into onto over under
     after before without between through during since until
     please pls plz thanks thank thx hello goodbye bye
     any anyone anybody anything some someone somebody something all every everything nothing
     get got getting give gives want wants need needs know tell show find see make take
-    one two three four first last new same other else really right now today tomorrow yesterday
+    one two three four first last same other else really right now today tomorrow yesterday
     good bad great fine sure maybe
     """, 1.0))
 _EN.update(_weights(
     """
     number numbers phone telephone call calling called reach dial extension free charge
-    charged costs people human agent agents representative rep someone connect transfer speak
-    talk chat talking staff
+    charged costs people human representative rep someone connect transfer speak
+    talk talking staff
     invoice bill billing payment refund subscription cancel
     priority priorities level levels hour hours minutes days response respond restoration restore
     mean means meaning
     manager technical assigned responsible
-    help guide guides articles documentation community forum
+    help guide guides articles documentation
     question questions request issue issues problem problems error broken down outage crash
-    crashes crashed recording recordings screen sharing share sound camera microphone mic
-    participants join joining start starting log login sign signing saved black slow
-    password key account plan plans package features include includes included difference
+    crashes crashed recordings screen sharing share sound camera microphone mic
+    participants join joining start starting log sign signing saved black slow
+    password key plan plans package features include includes included difference
     between additional extra
     does doing works working work looks seems happened happening tried trying
     germany austria switzerland spain france italy brazil india mexico zealand singapore
@@ -160,10 +165,10 @@ _EN.update(_weights(
     monday tuesday wednesday thursday friday saturday sunday weather
     """, 0.6))
 _EN.update({
-    "thanks!": 1.0, "cheers": 0.6, "ok": 0.0, "hey": 0.0, "dont": 1.0, "doesnt": 1.0,
-    "cant": 1.0, "isnt": 1.0, "wont": 1.0, "didnt": 1.0, "im": 0.8, "ive": 0.8, "youre": 0.8,
+    "thanks!": 1.0, "cheers": 0.6, "dont": 1.0, "doesnt": 1.0,
+    "cant": 1.0, "isnt": 1.0, "wont": 1.0, "didnt": 1.0, "im": 0.4, "ive": 0.8, "youre": 0.8,
     "u": 0.6, "ur": 0.6, "r": 0.3, "asap": 0.5, "tnx": 0.6, "ty": 0.5,
-    "im": 0.4, "was": 0.3, "wait": 0.8, "hold": 0.6, "again": 1.0, "please!": 1.0,
+    "was": 0.3, "wait": 0.8, "hold": 0.6, "again": 1.0, "please!": 1.0,
     "understand": 0.8, "mean": 0.6, "urgent": 0.6, "urgently": 0.6, "gone": 0.6,
 })
 
@@ -260,6 +265,57 @@ def detect(text: str) -> Detection:
     purity = margin / (de + en)
     confidence = (1.0 - math.exp(-margin / 0.6)) * math.sqrt(purity)
     return Detection("de" if de > en else "en", round(confidence, 4))
+
+
+# --------------------------------------------------------------------------------------------
+# Neither German nor English. The word lists above know German and English only, so another
+# language needs a model of its own: lingua (n-gram models of whole languages, low-accuracy mode:
+# about 25 MB and a fraction of a millisecond a message), asked to choose among German, English
+# and the languages visitors of a German/English help center most likely write. It is not
+# trusted on its own: lingua reads short English ("this is ridiculous") as French now and then,
+# so a message counts as another language only when lingua is sure AND fewer than half of its
+# words are German or English words of the lists above.
+# --------------------------------------------------------------------------------------------
+
+OTHER_CANDIDATES = ("FRENCH", "SPANISH", "ITALIAN", "DUTCH", "PORTUGUESE", "POLISH", "TURKISH",
+                    "SWEDISH", "DANISH")
+OTHER_MIN_PROBABILITY = 0.9
+OTHER_MAX_KNOWN_SHARE = 0.5
+OTHER_MIN_WORDS = 2
+_ANY_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+@lru_cache(maxsize=1)
+def _other_detector():
+    from lingua import Language, LanguageDetectorBuilder
+
+    languages = [Language.GERMAN, Language.ENGLISH, *(getattr(Language, name) for name in OTHER_CANDIDATES)]
+    return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
+
+
+def other_language_probability(text: str) -> float:
+    """How sure we are that `text` is in neither German nor English (0 when it may be)."""
+    words = [w for w in _ANY_WORD.findall((text or "").lower().replace("’", "'")) if w not in NEUTRAL]
+    if len(words) < OTHER_MIN_WORDS:
+        return 0.0
+    known = sum(1 for w in words if _DE.get(w, 0.0) >= 0.6 or _EN.get(w, 0.0) >= 0.6)
+    if known / len(words) >= OTHER_MAX_KNOWN_SHARE:
+        return 0.0
+    values = {v.language.iso_code_639_1.name.lower(): v.value
+              for v in _other_detector().compute_language_confidence_values(" ".join(words))}
+    other = 1.0 - values.get("de", 0.0) - values.get("en", 0.0)
+    return other if other >= OTHER_MIN_PROBABILITY else 0.0
+
+
+def identify(text: str) -> Detection:
+    """`detect`, or ``Detection("other", p)`` for a message confidently in another language.
+
+    What the NLU writes into the parse data; `conversation_language` never switches to "other"
+    (it is no language the bot answers in)."""
+    other = other_language_probability(text)
+    if other:
+        return Detection(OTHER, round(other, 4))
+    return detect(text)
 
 
 def is_confident(detection: Detection | Mapping[str, Any] | None) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, NamedTuple
 
 from bot.knowledge import Country, Knowledge, KnowledgeError, load_knowledge
@@ -97,6 +98,7 @@ class Matcher:
         self.exact_starts = {key.split(" ")[0] for key in self.exact if " " in key}
         self.max_words = max(key.count(" ") + 1 for key in [*self.phrases, *self.exact])
         self.typos = self._typo_index()
+        self._fuzzy_names: dict[str, str] | None = None  # built on the first fuzzy look-up
 
     # ------------------------------------------------------------------ building
 
@@ -185,8 +187,10 @@ class Matcher:
         for key, target in self.phrases.items():
             if target.entity != "country" or " " in key or len(key) < _TYPO_MIN_LENGTH:
                 continue
-            # Not the name less its last letter: that is mostly an adjective ("German").
-            for variant in {key, *_deletions(key)} - {key[:-1]}:
+            # Not a short name less its last letter: that is mostly an adjective ("German"); a
+            # long one ("Frankreic") is just cut short.
+            dropped_last = {key[:-1]} if len(key) < _TYPO_CUT_SHORT_LENGTH else set()
+            for variant in {key, *_deletions(key)} - dropped_last:
                 if index.setdefault(variant, target) != target:
                     ambiguous.add(variant)
         for variant in ambiguous:
@@ -312,13 +316,32 @@ class Matcher:
         for mention in self.find(name):
             if mention.entity == "country":
                 return countries[mention.value]
-        return None
+        return self._fuzzy_country(name)
+
+    def _fuzzy_country(self, name: str) -> Country | None:
+        """A misspelt one-word answer to "which country?" ("Frankreic", "Östereich", "Brasillien"):
+        the closest one-word country name by rapidfuzz's ratio, if close enough. Only here, where
+        the caller says the text IS a country: inside free text the same rule takes "Portal" for
+        Portugal and "letzte" for Latvia (docs/evaluation.md, `python -m scripts.compare_spacy`)."""
+        found = [canonical(w) for _, _, w in words(name) if canonical(w) not in _NAME_PREFIXES]
+        if len(found) != 1 or len(found[0]) < _FUZZY_MIN_LENGTH:
+            return None
+        from rapidfuzz import fuzz, process
+
+        if self._fuzzy_names is None:
+            self._fuzzy_names = {key: target.value for key, target in self.phrases.items()
+                                 if target.entity == "country" and " " not in key and len(key) >= _FUZZY_MIN_LENGTH}
+        best = process.extractOne(found[0], list(self._fuzzy_names), scorer=fuzz.ratio, score_cutoff=_FUZZY_MIN_SCORE)
+        return self.knowledge.countries[self._fuzzy_names[best[0]]] if best else None
 
 
 _SOURCES = {"country": "countries.yml", "plan": "plans.yml", "feature": "features.yml", "priority": "priorities.yml"}
 
 
 _TYPO_MIN_LENGTH = 7
+_TYPO_CUT_SHORT_LENGTH = 9
+_FUZZY_MIN_LENGTH = 5
+_FUZZY_MIN_SCORE = 85
 
 
 def _deletions(word: str) -> set[str]:
@@ -349,12 +372,10 @@ def _is_shouting(text: str) -> bool:
     return sum(c.isupper() for c in letters) / len(letters) > _SHOUTING_SHARE
 
 
+@lru_cache(maxsize=8)
 def matcher_for(knowledge: Knowledge) -> Matcher:
-    """The lookup tables of `knowledge`, built on first use and kept with it."""
-    matcher = knowledge._derived.get("matcher")
-    if matcher is None:
-        matcher = knowledge._derived.setdefault("matcher", Matcher(knowledge))
-    return matcher
+    """The lookup tables of `knowledge` (compared by identity), built once."""
+    return Matcher(knowledge)
 
 
 def find_mentions(text: str, knowledge: Knowledge | None = None) -> list[Mention]:

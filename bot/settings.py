@@ -57,6 +57,8 @@ class Settings:
     outbox_flush_seconds: float = 15.0
     # Rasa's Redis lock store (bot.lock_store): a lock of a killed process expires after this.
     rasa_lock_lifetime_seconds: float = 20.0
+    # Where the NLU's own models (signals, triage: bot/nlu_models.py) are cached once trained.
+    nlu_model_dir: Path = ROOT / "var" / "nlu"
 
     @property
     def production(self) -> bool:
@@ -123,6 +125,7 @@ def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None)
         database_max_overflow=int(env.get("DATABASE_MAX_OVERFLOW", "5")),
         outbox_flush_seconds=float(env.get("OUTBOX_FLUSH_SECONDS", "15")),
         rasa_lock_lifetime_seconds=float(env.get("RASA_LOCK_LIFETIME_SECONDS", "20")),
+        nlu_model_dir=Path(env.get("BOLT_MODEL_DIR") or ROOT / "var" / "nlu"),
     )
 
 

@@ -1,13 +1,18 @@
 """Rate a problem description P1..P4 by the seed's definitions (`knowledge/priorities.yml`).
 
-The cues (German and English phrases with word stems) live in `knowledge/triage.yml`. Each
-level scores the weights of its cues found in the text; the highest score wins, a tie goes to
-the more severe level. A cue right after a negation ("nicht langsam", "no outage") does not
-count. Without any level cue the text is P3 with low confidence when it reads like a problem
-("funktioniert nicht", "error"), else P4 with low confidence.
+Two parts, both built from data:
+
+- the **cue scorer**: German and English phrases with word stems per level (`knowledge/triage.yml`);
+  each level scores the weights of its cues found in the text (a cue right after a negation,
+  "nicht langsam", "no outage", does not count). It explains a rating (`matched`) and is
+  the model's strongest hint for words the examples never saw;
+- the **model** (`bot.nlu_models`): a logistic regression over word and character n-grams plus
+  the cue scores, trained on labelled descriptions written from the definitions
+  (`data/triage/*.yml`), never on the held-out set (`tests/triage/heldout.yml`, scored by
+  `make evaluate`). Measured there it beats the cue scorer alone (docs/evaluation.md).
 
     triage("Zoom ist komplett ausgefallen, niemand kann Meetings starten")
-    -> Triage(level="P1", confidence=0.9, matched=("komplett ausgefallen", "niemand kann"), ...)
+    -> Triage(level="P1", confidence=0.93, matched=("komplett ausgefallen", "niemand kann"), ...)
 
 The result is a suggestion: the user can correct it.
 """
@@ -15,7 +20,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import yaml
 
 from bot.knowledge import Knowledge, KnowledgeError, TriageCue, load_knowledge
 from bot.levels import PRIORITY_LEVELS
@@ -26,55 +36,113 @@ _GAP = r"(?: [^ .!?;:]+){0,3}"  # "...": up to three words, not across a sentenc
 _APOSTROPHES = re.compile(r"['’`´]")
 _MAX_CONFIDENCE = 0.95
 _MIN_CONFIDENCE = 0.35
+TRAINING_DIR = "triage"  # under the data directory: data/triage/*.yml
 
 
 @dataclass(frozen=True)
 class Triage:
     """The suggested priority of a problem description.
 
-    level:      "P1".."P4"
-    confidence: 0..1; below 0.35 only for the defaults (no cue of any level found)
-    matched:    the cues found, as written in triage.yml, most severe level first
-    scores:     the score of every level (for logs and agents)
+    level:       "P1".."P4"
+    confidence:  0..1, the model's probability of `level`
+    matched:     the cues found, as written in triage.yml, most severe level first
+    scores:      the cue score of every level (for logs and agents)
+    probabilities: the model's probability of every level
     """
 
     level: str
     confidence: float
     matched: tuple[str, ...]
     scores: Mapping[str, float] = field(default_factory=dict)
+    probabilities: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def reads_like_problem(self) -> bool:
-        """P1..P3, including the P3 fallback: the text describes a problem, not a question,
-        an installation/configuration request or a wish (P4)."""
+        """P1..P3: the text describes a problem, not a question, an installation/configuration
+        request or a wish (P4)."""
         return self.level != "P4"
 
     @property
     def is_default(self) -> bool:
-        """True when no cue of any level was found and the level is only the fallback."""
+        """True when no cue of any level was found: the text names no case to rate ("Welche
+        Prioritäten gibt es?", "es geht nicht"), so its level is only the model's guess."""
         return not any(self.scores.values())
+
+    def as_parse_data(self) -> dict:
+        """The form kept in Rasa's parse data (`parse_data["triage"]`)."""
+        return {"level": self.level, "confidence": round(self.confidence, 3),
+                "probabilities": {level: round(p, 3) for level, p in self.probabilities.items()},
+                "cues": list(self.matched)}
+
+
+@dataclass(frozen=True)
+class CueScore:
+    """What the cue scorer finds in a text: the score of every level, the generic problem cues
+    ("funktioniert nicht", "error") and the cues themselves."""
+
+    scores: Mapping[str, float]
+    problem: float
+    matched: tuple[str, ...]
+
+    @property
+    def level(self) -> str:
+        """The cue scorer's own level (the rating before the model): the highest score, a tie
+        to the more severe level; with no level cue P3 for a problem, else P4."""
+        if not any(self.scores.values()):
+            return "P3" if self.problem else "P4"
+        scores = dict(self.scores)
+        scores["P3"] += self.problem
+        return max(PRIORITY_LEVELS, key=lambda name: scores[name])
 
 
 class _CueSet:
-    """Cues compiled into one regex over the canonical text (words joined by single spaces)."""
+    """Cues compiled for the canonical text (words joined by single spaces).
+
+    Each cue is tried only where a word starts with the first letters of the cue's first word
+    (one compiled alternation per group of cues sharing them): a few dict lookups a word instead
+    of every cue at every position.
+    """
+
+    _KEY = 3  # letters of a cue's first word that group it
 
     def __init__(self, cues: tuple[TriageCue, ...], source: str) -> None:
         self.cues = cues
-        ordered = sorted(range(len(cues)), key=lambda i: len(cues[i].text), reverse=True)
-        alternatives = [f"(?P<c{i}>{_cue_pattern(cues[i].text, source)})" for i in ordered]
-        self.regex = re.compile(r"(?<![^ ])(?:" + "|".join(alternatives) + r")(?![^ ])") if cues else None
+        groups: dict[str, list[int]] = {}
+        for i, cue in enumerate(cues):
+            _cue_pattern(cue.text, source)  # raises on a malformed cue
+            first = cue.text.split()[0]
+            literal = "".join(canonical(t) for t in _TOKEN.findall(_without_apostrophes(first.rstrip("*"))))
+            groups.setdefault(literal[:self._KEY], []).append(i)
+        self.groups = {}
+        for key, members in groups.items():
+            ordered = sorted(members, key=lambda i: len(cues[i].text), reverse=True)
+            alternatives = "|".join(f"(?P<c{i}>{_cue_pattern(cues[i].text, source)})" for i in ordered)
+            self.groups[key] = re.compile(r"(?:" + alternatives + r")(?![^ ])")
+        self.key_lengths = sorted({len(key) for key in self.groups}, reverse=True)
 
     def find(self, text: str, negations: frozenset[str]) -> list[TriageCue]:
-        if self.regex is None:
-            return []
         found = []
-        for match in self.regex.finditer(text):
-            cue = self.cues[int(match.lastgroup[1:])]
-            before = text[:match.start()].split()
-            first_word = match.group().split(" ", 1)[0]
-            if before and before[-1] in negations and first_word not in negations:
+        position, previous = 0, ""
+        length = len(text)
+        while position < length:
+            end = text.find(" ", position)
+            end = length if end < 0 else end
+            word = text[position:end]
+            best = None
+            for size in self.key_lengths:
+                regex = self.groups.get(word[:size]) if size <= len(word) else None
+                match = regex.match(text, position) if regex else None
+                if match and (best is None or len(self.cues[int(match.lastgroup[1:])].text)
+                              > len(self.cues[int(best.lastgroup[1:])].text)):
+                    best = match
+            if best is None:
+                previous, position = word, end + 1
                 continue
-            found.append(cue)
+            cue = self.cues[int(best.lastgroup[1:])]
+            if not (previous in negations and word not in negations):
+                found.append(cue)
+            matched_words = best.group().split(" ")
+            previous, position = matched_words[-1], best.end() + 1
         return found
 
 
@@ -103,8 +171,8 @@ def _cue_pattern(cue: str, source: str) -> str:
     return pattern
 
 
-class Triager:
-    """The compiled cues of one `Knowledge`; use `triager_for(knowledge)`."""
+class CueScorer:
+    """The compiled cues of one `Knowledge`; use `cue_scorer_for(knowledge)`."""
 
     def __init__(self, knowledge: Knowledge) -> None:
         rules = knowledge.triage
@@ -113,36 +181,77 @@ class Triager:
         self.problem = _CueSet(rules.problem_cues, "problem_cues")
         self.negations = frozenset(canonical(word) for word in rules.negations)
 
-    def triage(self, text: str) -> Triage:
+    def score(self, text: str) -> CueScore:
         normalized = " ".join(canonical(token) for token in _TOKEN.findall(_without_apostrophes(text)))
         found = {level: cues.find(normalized, self.negations) for level, cues in self.levels.items()}
         problem = self.problem.find(normalized, self.negations)
-        scores = {level: sum(cue.weight for cue in cues) for level, cues in found.items()}
-        matched = tuple(dict.fromkeys(cue.text for level in PRIORITY_LEVELS for cue in found[level]))
-        if not any(scores.values()):
-            if problem:
-                return Triage("P3", self.rules.default_problem_confidence,
-                              tuple(dict.fromkeys(cue.text for cue in problem)), scores)
-            return Triage("P4", self.rules.default_other_confidence, (), scores)
-        if problem:
-            scores["P3"] += sum(cue.weight for cue in problem)
-            matched += tuple(cue.text for cue in problem if cue.text not in matched)
-        # max() keeps the first of equal scores, and PRIORITY_LEVELS runs from P1 to P4.
-        level = max(PRIORITY_LEVELS, key=lambda name: scores[name])
-        best = scores[level]
-        runner_up = max((scores[name] for name in PRIORITY_LEVELS if name != level), default=0.0)
-        confidence = min(_MAX_CONFIDENCE, max(_MIN_CONFIDENCE, best / (best + runner_up + 0.5)))
-        return Triage(level, round(confidence, 2), matched, scores)
+        matched = tuple(dict.fromkeys(
+            [cue.text for level in PRIORITY_LEVELS for cue in found[level]] + [cue.text for cue in problem]
+        ))
+        return CueScore(
+            scores={level: sum(cue.weight for cue in cues) for level, cues in found.items()},
+            problem=sum(cue.weight for cue in problem),
+            matched=matched,
+        )
 
 
-def triager_for(knowledge: Knowledge) -> Triager:
-    """The compiled triage cues of `knowledge`, built on first use and kept with it."""
-    triager = knowledge._derived.get("triager")
-    if triager is None:
-        triager = knowledge._derived.setdefault("triager", Triager(knowledge))
-    return triager
+@lru_cache(maxsize=8)
+def cue_scorer_for(knowledge: Knowledge) -> CueScorer:
+    """The compiled triage cues of `knowledge` (compared by identity), built once."""
+    return CueScorer(knowledge)
+
+
+# --------------------------------------------------------------------------- the model
+
+class CueFeatures:
+    """The model's dense features: the cue score of each level and of the problem cues, and
+    whether any cue was found. Picklable: it names its knowledge directory, not the objects."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        scorer = cue_scorer_for(load_knowledge(self.directory))
+        return self.rows([scorer.score(text) for text in texts])
+
+    @staticmethod
+    def rows(found: Sequence["CueScore"]) -> np.ndarray:
+        """The feature rows of cue scores already computed."""
+        return np.asarray([[*(f.scores[level] for level in PRIORITY_LEVELS), f.problem, 1.0 if f.matched else 0.0]
+                           for f in found], dtype=float).reshape(len(found), len(PRIORITY_LEVELS) + 2)
+
+
+def load_examples(data_dir: Path) -> list[tuple[str, str]]:
+    """(text, level) pairs of `data_dir/triage/*.yml` (`level:` and lists under `de:`/`en:`)."""
+    examples = []
+    files = sorted((data_dir / TRAINING_DIR).glob("*.yml"))
+    if not files:
+        raise KnowledgeError(f"no triage training data in {data_dir / TRAINING_DIR}")
+    for path in files:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        level = document.get("level")
+        if level not in PRIORITY_LEVELS:
+            raise KnowledgeError(f"{path}: level must be one of {', '.join(PRIORITY_LEVELS)}, got {level!r}")
+        for language in ("de", "en"):
+            for text in document.get(language) or []:
+                if not isinstance(text, str) or not text.strip():
+                    raise KnowledgeError(f"{path}: {language}: expected non-empty texts, got {text!r}")
+                examples.append((text.strip(), level))
+    return examples
+
+
+def triage_many(texts: Sequence[str], knowledge: Knowledge | None = None) -> list[Triage]:
+    """Suggest P1..P4 for each of several problem descriptions (one model call)."""
+    from bot.nlu_models import nlu_models
+
+    return [found.triage for found in nlu_models(knowledge).analyse(list(texts))]
 
 
 def triage(text: str, knowledge: Knowledge | None = None) -> Triage:
     """Suggest P1..P4 for a problem description (German or English)."""
-    return triager_for(knowledge or load_knowledge()).triage(text)
+    return triage_many([text or ""], knowledge)[0]
+
+
+def cue_triage(text: str, knowledge: Knowledge | None = None) -> str:
+    """The cue scorer's level alone (the rating before the model; kept for comparison)."""
+    return cue_scorer_for(knowledge or load_knowledge()).score(text).level

@@ -41,6 +41,7 @@ import yaml
 from bot.settings import ROOT
 from scripts import loadgen
 from scripts.evaluate import machine, rasa_version
+from scripts.runtime import prepare_database, rasa_env
 from scripts.stack import READY_TIMEOUT_SECONDS, Service, Stack, free_port
 
 PYTHON = sys.executable
@@ -155,18 +156,6 @@ def first_answer(rasa_url: str, deadline: float) -> float:
             pass
         time.sleep(0.2)
     raise TimeoutError("no answer from Rasa")
-
-
-def prepare_database(database_url: str) -> None:
-    """Migrate and seed like `make db` (and tests/conftest.py::prepare_database)."""
-    env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
-    for command in (["bot.accounts.cli", "migrate"], ["bot.accounts.cli", "seed"],
-                    ["handoff", "migrate"], ["handoff", "seed"]):
-        subprocess.run([PYTHON, "-m", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-
-
-def rasa_env(**extra: str) -> Dict[str, str]:
-    return dict(os.environ, RASA_TELEMETRY_ENABLED="false", PYTHONPATH=str(ROOT), **extra)
 
 
 def train_ours(out_dir: Path, cache_dir: Path) -> float:

@@ -17,7 +17,8 @@ What it measures (report: `reports/evaluation.md`, plot: `reports/confusion.png`
   (classifier view, folds accumulated).
 - **Entities**: `bot.matching.find_mentions` (what `KnowledgeEntityExtractor` runs) against
   `tests/data/entities.yml`; precision/recall/F1 over (type, value) per message, per type.
-- **Language**: `bot.language.detect` on `tests/data/language.yml`.
+- **Language**: `bot.language.identify` (German, English, `other`) on `tests/data/language.yml`.
+- **Flags, triage, blind first measures, component latency**: `scripts/evaluate_signals.py`.
 
     python -m scripts.evaluate                 # everything (make evaluate)
     python -m scripts.evaluate --skip-cv       # held-out + entities + language only (fast)
@@ -44,6 +45,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import yaml
 
 from bot.settings import ROOT
+from scripts.runtime import rasa_env
 
 FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
@@ -287,33 +289,38 @@ def evaluate_entities(path: Path = ENTITIES_FILE) -> dict:
 
 
 def evaluate_language(path: Path = LANGUAGE_FILE) -> dict:
-    from bot.language import detect, is_confident
+    """`bot.language.identify` (what the NLU writes) on the labelled messages: German, English,
+    another language ("other"), and neutral messages on which it must abstain."""
+    from bot.language import OTHER, identify, is_confident
 
     labelled = yaml.safe_load(path.read_text(encoding="utf-8"))
     result = {}
-    for code in ("de", "en"):
+    started = time.perf_counter()
+    count = 0
+    for code in ("de", "en", OTHER):
         messages = [str(m) for m in labelled.get(code) or []]
-        detections = [detect(m) for m in messages]
-        confident = [d for d in detections if is_confident(d)]
-        right = sum(1 for d in confident if d.code == code)
-        result[code] = {"n": len(messages), "decided": len(confident), "right": right,
-                        "accuracy_when_confident": right / len(confident) if confident else 0.0,
-                        "coverage": len(confident) / len(messages) if messages else 0.0,
-                        "accuracy_overall": right / len(messages) if messages else 0.0}
+        detections = [identify(m) for m in messages]
+        count += len(messages)
+        decided = [d for d in detections if is_confident(d) or d.code == OTHER]
+        right = sum(1 for d in decided if d.code == code)
+        result[code] = {"n": len(messages), "decided": len(decided), "right": right,
+                        "accuracy_when_confident": right / len(decided) if decided else 0.0,
+                        "coverage": len(decided) / len(messages) if messages else 0.0,
+                        "accuracy_overall": right / len(messages) if messages else 0.0,
+                        "called_other": sum(1 for d in detections if d.code == OTHER)}
     neutral = [str(m) for m in labelled.get(None) or []]
-    abstained = sum(1 for m in neutral if not is_confident(detect(m)))
+    count += len(neutral)
+    abstained = sum(1 for m in neutral if not is_confident(identify(m)) and identify(m).code != OTHER)
     result["neutral"] = {"n": len(neutral), "abstained": abstained,
                          "abstain_rate": abstained / len(neutral) if neutral else 0.0}
-    total = sum(result[c]["n"] for c in ("de", "en")) + len(neutral)
-    result["overall"] = (sum(result[c]["right"] for c in ("de", "en")) + abstained) / total if total else 0.0
+    result["ms_per_message"] = (time.perf_counter() - started) * 1000 / max(count, 1)
+    total = sum(result[c]["n"] for c in ("de", "en", OTHER)) + len(neutral)
+    result["overall"] = (sum(result[c]["right"] for c in ("de", "en", OTHER)) + abstained) / total if total else 0.0
+    result["false_other"] = result["de"]["called_other"] + result["en"]["called_other"]
     return result
 
 
 # --------------------------------------------------------------------------- training, CV
-
-def rasa_env() -> Dict[str, str]:
-    return dict(os.environ, RASA_TELEMETRY_ENABLED="false", PYTHONPATH=str(ROOT))
-
 
 def train(config: Path, out_dir: Path) -> Tuple[Path, float]:
     started = time.monotonic()
@@ -368,7 +375,7 @@ def render(result: dict) -> str:
         *([f"Intents in the held-out set but not in the model's domain (always missed): "
            f"{', '.join(h['unknown_intents'])}; macro-F1 without them (as served): "
            f"{h['served_known']['macro avg']['f1']:.3f}.", ""] if h["unknown_intents"] else []),
-        "## Targets (issue 6)",
+        "## Targets",
         "",
         "| what | value | target | |",
         "|---|---|---|---|",
@@ -381,8 +388,16 @@ def render(result: dict) -> str:
         (f"in-scope sent to nlu_fallback ({h['in_scope_fallback_n']}/{h['in_scope_n']})", h["in_scope_fallback"],
          "<= 0.03", h["in_scope_fallback"] <= 0.03),
     ]
+    sig = result.get("signals")
+    if sig:
+        checks += [
+            ("triage macro-F1, blind `tests/triage/heldout.yml`", sig["triage"]["model"]["macro_f1"], ">= 0.85",
+             sig["triage"]["model"]["macro_f1"] >= 0.85),
+            ("wants_person F1, `tests/signals/heldout.yml`", sig["wants_person"]["signals"]["f1"], "(info)", None),
+            ("describes_problem F1, blind triage set", sig["describes_problem"]["triage"]["f1"], "(info)", None),
+        ]
     for name, value, target, ok in checks:
-        lines.append(f"| {name} | {_fmt(value)} | {target} | {'ok' if ok else '**missed**'} |")
+        lines.append(f"| {name} | {_fmt(value)} | {target} | {'' if ok is None else 'ok' if ok else '**missed**'} |")
     if result.get("cv"):
         lines.append(f"| intent macro-F1, 5-fold cross-validation on data/ | {_fmt(result['cv']['macro_f1'])} | (info) | |")
     e = result["entities"]
@@ -430,14 +445,20 @@ def render(result: dict) -> str:
     for w in e["wrong"]:
         lines.append(f"- miss: {w['text']!r} {w['type']}: expected {w['expected']}, found {w['found']}")
     lang = result["language"]
-    lines += ["", "## Language detection (`bot.language.detect`, `tests/data/language.yml`)", "",
-              "| label | n | decided (confident) | accuracy when confident | accuracy overall |", "|---|---|---|---|---|"]
-    for code in ("de", "en"):
+    lines += ["", "## Language detection (`bot.language.identify`, `tests/data/language.yml`)", "",
+              "| label | n | decided | accuracy when decided | accuracy overall |", "|---|---|---|---|---|"]
+    for code in ("de", "en", "other"):
         s = lang[code]
         lines.append(f"| {code} | {s['n']} | {s['decided']} ({s['coverage']:.1%}) | {s['accuracy_when_confident']:.3f} | {s['accuracy_overall']:.3f} |")
     s = lang["neutral"]
     lines.append(f"| neutral (must abstain) | {s['n']} | abstained {s['abstained']} | {s['abstain_rate']:.3f} | |")
-    lines.append(f"\nOverall (right language, or abstained on a neutral message): **{lang['overall']:.3f}**.")
+    lines.append(f"\nOverall (right language incl. `other`, or abstained on a neutral message): **{lang['overall']:.3f}**; "
+                 f"German or English messages taken for another language: {lang['false_other']}. "
+                 f"{lang['ms_per_message']:.2f} ms/message.")
+    if result.get("signals"):
+        from scripts import evaluate_signals
+
+        lines += evaluate_signals.render(result["signals"], result["blind"], result["latency"], h["parse_ms"])
     return "\n".join(lines) + "\n"
 
 
@@ -470,6 +491,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             result["cv"] = cross_validate(config, Path(tmp) / "cv", args.folds)
     result["entities"] = evaluate_entities()
     result["language"] = evaluate_language()
+    from scripts import evaluate_signals
+
+    print("flags, triage, latency …", flush=True)
+    examples = load_examples(HELD_OUT)
+    result["signals"] = evaluate_signals.evaluate_signals(examples)
+    result["blind"] = evaluate_signals.blind_scores()
+    result["latency"] = evaluate_signals.component_latency([text for text, _ in examples])
     result["machine"] = machine()
     args.out.mkdir(parents=True, exist_ok=True)
     h = result["held_out"]

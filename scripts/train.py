@@ -1,8 +1,10 @@
-"""Train the Rasa model only when what it is trained from has changed.
+"""Train the Rasa model only when what it is trained from has changed; build the NLU's own
+models (flags and triage, `bot.nlu_models`, under `var/nlu/`) first.
 
 The fingerprint covers the training data, the domain, the pipeline configuration, the knowledge
 data (lookup tables are built from it) and the custom components' code. The model is written to
-`models/bolt.tar.gz`, its fingerprint beside it.
+`models/bolt.tar.gz`, its fingerprint beside it. The NLU models name themselves by a digest of
+their own inputs, so they are rebuilt exactly when those change.
 """
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from bot.settings import ROOT
 from scripts import build_lookups
@@ -19,7 +20,8 @@ from scripts import build_lookups
 MODEL = ROOT / "models" / "bolt.tar.gz"
 FINGERPRINT = MODEL.with_name("bolt.inputs")
 INPUTS = ("config.yml", "domain.yml", "data", "knowledge", "bot/components.py", "bot/matching.py",
-          "bot/language.py", "bot/redaction.py")
+          "bot/language.py", "bot/redaction.py", "bot/signals.py", "bot/nlu_models.py", "bot/textmodel.py",
+          "bot/triage.py")
 
 
 def fingerprint() -> str:
@@ -35,8 +37,17 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
+def build_nlu_models() -> None:
+    from bot.nlu_models import nlu_models
+
+    started = time.monotonic()
+    nlu_models()
+    print(f"NLU models (flags, triage) ready in {time.monotonic() - started:.1f} s", flush=True)
+
+
 def main() -> int:
     build_lookups.main()
+    build_nlu_models()
     wanted = fingerprint()
     if MODEL.exists() and FINGERPRINT.exists() and FINGERPRINT.read_text().strip() == wanted:
         print(f"Model is up to date: {MODEL.relative_to(ROOT)}")

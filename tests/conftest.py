@@ -19,14 +19,13 @@ Databases and servers (see `tests/servers.py`):
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
 from bot.settings import ROOT
+from scripts.runtime import prepare_database
 from tests.servers import (
     BACKENDS, Databases, PostgresServer, Prepare, RedisServer, ServerUnavailable, database_name,
 )
@@ -126,15 +125,6 @@ def domain():
     from rasa.shared.core.domain import Domain
 
     return Domain.load(str(ROOT / "domain.yml"))
-
-
-def prepare_database(database_url: str) -> None:
-    """Migrate and seed a database exactly as `make db` does."""
-    env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
-    for command in (["bot.accounts.cli", "migrate"], ["bot.accounts.cli", "seed"],
-                    ["handoff", "migrate"], ["handoff", "seed"]):
-        subprocess.run([sys.executable, "-m", *command], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="session")

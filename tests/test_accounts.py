@@ -36,8 +36,7 @@ def migrated(database_url: str) -> str:
 
 
 def test_the_repository_copy_of_the_demo_data_equals_the_shared_fixture():
-    if not SHARED_FIXTURE.exists():
-        pytest.skip("the shared fixture is not present on this machine")
+    assert SHARED_FIXTURE.exists(), f"the shared fixture belongs beside the checkout: {SHARED_FIXTURE}"
     assert DEMO_FIXTURE.read_bytes() == SHARED_FIXTURE.read_bytes()
 
 

@@ -188,7 +188,7 @@ async def test_priority_ranges_name_every_level(nlg, domain):
 # --- the question asked gets its answer ---------------------------------------------------------
 
 @pytest.mark.parametrize("question,lead", [
-    ("Can an unlicensed member on Premier call support by phone?", "No"),
+    ("Is an unlicensed member on Premier allowed to phone support?", "No"),
     ("May licensed members on Premier+ get phone support?", "Yes"),
     ("Dürfen Inhaber von API-Konten telefonischen Support bekommen?", "Ja, mit Lizenz"),
     ("Bekommen kostenlose Basic-Konten Telefon-Support?", "Nein"),

@@ -3,7 +3,6 @@ setting of `bot/settings.py`, every reference resolves, every service has its re
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any, Iterator
 
 import yaml

@@ -50,9 +50,9 @@ def test_abstains_on_neutral_messages():
     "text, code",
     [
         ("danke", "de"), ("hallo", "de"), ("ja", "de"), ("thanks", "en"), ("hello", "en"),
-        ("yes", "en"), ("und in Spanien?", "de"), ("and for Austria?", "en"),
-        ("Hallo! What is the support phone number in Japan?", "en"),
-        ("Mein Hostschlüssel ist 739214, warum funktioniert er nicht?", "de"),
+        ("yes", "en"), ("und in Portugal?", "de"), ("and for Austria?", "en"),
+        ("Hallo! What's the phone number of support in Japan?", "en"),
+        ("Mein Hostschlüssel lautet 739214, wieso geht er nicht?", "de"),
         ("i was charged twice", "en"),
     ],
 )
@@ -133,12 +133,12 @@ def test_switching_mid_conversation():
     turns = [_turn("Hallo, welche Nummer gilt für Österreich?", "de"),
              _turn("What is the number for Japan?")]
     assert conversation_language(turns) == "en"
-    turns.append(_turn("und in Spanien?"))
+    turns.append(_turn("und in Portugal?"))
     assert conversation_language(turns) == "de"
 
 
 def test_ok_does_not_flip():
-    turns = [_turn("What is the support phone number in Japan?", "de"), _turn("ok"),
+    turns = [_turn("What's the phone number of support in Japan?", "de"), _turn("ok"),
              _turn("P1"), _turn("Premier+"), _turn("USA")]
     assert conversation_language(turns) == "en"
     turns = [_turn("Ich brauche die Hotline für Italien", "en"), _turn("ok"), _turn("cool")]
@@ -150,4 +150,38 @@ def test_unconfident_detection_in_parse_data_is_ignored():
              ({"language": {"code": "de", "confidence": 0.1}}, {"locale": "de"})]
     assert conversation_language(turns) == "en"
     turns = [({"language": Detection("de", 0.95)}, None), ({}, {"locale": "en"})]
+    assert conversation_language(turns) == "de"
+
+
+# --- neither German nor English ---------------------------------------------------------------
+
+def test_other_languages_are_recognised():
+    from bot.language import OTHER, identify
+
+    messages = _labelled("other")
+    assert len(messages) >= 40
+    found = [m for m in messages if identify(m).code == OTHER]
+    assert len(found) / len(messages) >= 0.9, sorted(set(messages) - set(found))
+
+
+def test_german_english_and_neutral_messages_are_never_other():
+    from bot.language import OTHER, identify
+
+    wrong = [m for code in ("de", "en", None) for m in _labelled(code) if identify(m).code == OTHER]
+    assert wrong == []
+
+
+def test_identify_is_detect_for_german_and_english():
+    from bot.language import identify
+
+    for text in ("Welche Nummer hat der Support?", "What is the support number?", "ok", ""):
+        assert identify(text) == detect(text)
+
+
+def test_other_never_becomes_the_conversation_language():
+    from bot.language import identify
+
+    turns = [_turn("Hallo, welche Nummer gilt für Österreich?"),
+             ({"language": identify("je voudrais parler à un conseiller").as_dict()}, None)]
+    assert turns[1][0]["language"]["code"] == "other"
     assert conversation_language(turns) == "de"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge import load_knowledge
-from bot.matching import Mention, find_mentions, lookup_terms
+from bot.matching import Mention, find_mentions, lookup_terms, resolve_country
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parents[1] / "knowledge"
 
@@ -198,7 +198,7 @@ def test_priorities(knowledge, text, expected):
         ("Tier-2-Support", ["direct_tier2"]),
         ("Wie funktioniert die automatische Eskalation?", ["automatic_escalation"]),
         ("automatic escalation", ["automatic_escalation"]),
-        ("Wer ist mein technischer Kundenbetreuer?", ["technical_account_manager"]),
+        ("Wer ist denn unser technischer Kundenbetreuer?", ["technical_account_manager"]),
         ("Who is my TAM?", ["technical_account_manager"]),
         ("technical account manager", ["technical_account_manager"]),
         ("Wo ist das Hilfecenter?", ["help_center"]),
@@ -276,3 +276,24 @@ def test_one_letter_typos_of_long_country_names_resolve(text, code):
                                   "Japanisch lernen", "das Ergebnis", "Schweiß"])
 def test_typo_tolerance_does_not_invent_countries(text):
     assert [m for m in find_mentions(text) if m.entity == "country"] == []
+
+
+@pytest.mark.parametrize("answer, code", [("Frankreic", "FR"), ("Brasillien", "BR"), ("Itlaien", "IT"),
+                                          ("nach Frankreic", "FR"), ("Schwiez", "CH")])
+def test_a_misspelt_answer_to_which_country_resolves(answer, code):
+    # rapidfuzz, only where the caller says the text is a country (not inside free text)
+    assert resolve_country(answer).code == code
+
+
+@pytest.mark.parametrize("answer", ["keine ahnung", "danke", "Premier", "egal", "no idea"])
+def test_a_non_country_answer_stays_unresolved(answer):
+    assert resolve_country(answer) is None
+
+
+def test_fuzzy_country_names_are_not_found_in_free_text():
+    assert [m for m in find_mentions("das web portal zeigt einen fehler") if m.entity == "country"] == []
+
+
+def test_a_long_country_name_cut_short_is_found():
+    assert [(m.entity, m.value) for m in find_mentions("frankreic hotline")][:1] == [("country", "FR")]
+    assert [m for m in find_mentions("Germa") if m.entity == "country"] == []

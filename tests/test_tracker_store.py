@@ -14,14 +14,14 @@ async def test_conversation_survives_a_new_store_and_secrets_are_masked(tmp_path
     tracker = DialogueStateTracker.from_events("alice", [
         ActionExecuted("action_listen"),
         UserUttered(secret, {"name": "share_secret", "confidence": 1.0}, parse_data={"text": secret}),
-        UserUttered("Telefonnummer Schweiz", {"name": "ask_phone", "confidence": 0.9}),
+        UserUttered("Hotline Schweiz", {"name": "ask_phone", "confidence": 0.9}),
     ], domain.slots)
     await store.save(tracker)
 
     reopened = RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(url))
     restored = await reopened.retrieve("alice")
     texts = [event.text for event in restored.events if isinstance(event, UserUttered)]
-    assert texts[1] == "Telefonnummer Schweiz"
+    assert texts[1] == "Hotline Schweiz"
     assert "739214" not in texts[0] and "warum geht das nicht" in texts[0]
     assert "739214" not in url.read_bytes().decode("utf-8", "ignore")
 

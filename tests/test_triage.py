@@ -1,15 +1,24 @@
-"""Problem descriptions rated P1..P4 by the seed's definitions."""
+"""Problem descriptions rated P1..P4 by the seed's definitions: the cue scorer of
+knowledge/triage.yml and the trained model (bot/triage.py, bot/nlu_models.py).
+
+The model's quality is measured on the blind held-out set by `make evaluate` (macro-F1 there);
+these tests pin behaviour: clear cases of every level, the cue scorer's rules, and that the
+training data is well-formed and never contains a held-out description.
+"""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.knowledge import KnowledgeError, load_knowledge
-from bot.triage import triage
+from bot.triage import CueScorer, cue_triage, load_examples, triage, triage_many
 
-KNOWLEDGE_DIR = Path(__file__).resolve().parents[1] / "knowledge"
+ROOT = Path(__file__).resolve().parents[1]
+KNOWLEDGE_DIR = ROOT / "knowledge"
 
 
 @pytest.fixture(scope="module")
@@ -66,46 +75,76 @@ def test_levels(knowledge, text, level):
     assert result.matched and not result.is_default
 
 
-@pytest.mark.parametrize("text", ["Es funktioniert nicht", "I get an error", "Zoom stürzt ab", "it is broken"])
-def test_default_for_a_problem_is_p3_with_low_confidence(knowledge, text):
+@pytest.mark.parametrize("text, level", [
+    # the issue's known failures, as families: one feature broken while meetings run ...
+    ("die meetings laufen normal, nur die untertitel erscheinen nicht", "P3"),
+    ("everything else works, but the reactions button is missing", "P3"),
+    # ... an outage without the listed keywords ...
+    ("seit neun uhr kommt bei uns keiner mehr in irgendein meeting", "P1"),
+    ("not a single person in our org can get into a call today", "P1"),
+    # ... and a login failure is a problem, not a question
+    ("ich kann mich per sso nicht anmelden", "P3"),
+    ("sso sign-in fails for me with an error", "P3"),
+])
+def test_known_failure_families(knowledge, text, level):
+    assert triage(text, knowledge).level == level
+
+
+def test_probabilities_are_a_distribution(knowledge):
+    result = triage("Zoom ist komplett ausgefallen, niemand kann arbeiten, kein Workaround", knowledge)
+    assert set(result.probabilities) == {"P1", "P2", "P3", "P4"}
+    assert abs(sum(result.probabilities.values()) - 1) < 1e-6
+    assert result.confidence == max(result.probabilities.values())
+    assert result.as_parse_data()["level"] == "P1"
+
+
+def test_many_at_once_equals_one_by_one(knowledge):
+    texts = ["Zoom ist sehr langsam", "Wie installiere ich den Client?", ""]
+    assert [t.level for t in triage_many(texts, knowledge)] == [triage(t, knowledge).level for t in texts]
+
+
+@pytest.mark.parametrize("text", ["Es funktioniert nicht", "I get an error", "Zoom stürzt ab"])
+def test_a_problem_without_a_level_cue_is_default_and_not_p4(knowledge, text):
     result = triage(text, knowledge)
-    assert (result.level, result.is_default) == ("P3", True)
-    assert result.confidence < 0.35
-    assert result.matched  # the problem cues found
+    assert result.is_default and result.matched  # only generic problem cues
+    assert result.level != "P4"
+    assert cue_triage(text, knowledge) == "P3"
 
 
 @pytest.mark.parametrize("text", ["Hallo", "Hello there", "", "Danke schön"])
-def test_default_otherwise_is_p4_with_low_confidence(knowledge, text):
+def test_no_case_named(knowledge, text):
     result = triage(text, knowledge)
-    assert (result.level, result.is_default, result.matched) == ("P4", True, ())
-    assert result.confidence < 0.35
+    assert result.is_default and result.matched == ()
+    assert cue_triage(text, knowledge) == "P4"
 
 
-def test_negated_cue_does_not_count(knowledge):
-    assert triage("Es gibt keinen Ausfall", knowledge).level != "P1"
-    assert triage("not slow at all, but the recording is not saved", knowledge).level == "P3"
+def test_cue_scorer_ignores_negated_cues(knowledge):
+    scorer = CueScorer(knowledge)
+    assert scorer.score("Es gibt keinen Ausfall").scores["P1"] == 0
+    assert scorer.score("Es gibt einen Ausfall").scores["P1"] > 0
+    assert cue_triage("not slow at all, but the recording is not saved", knowledge) == "P3"
 
 
-def test_stronger_evidence_gives_higher_confidence(knowledge):
-    one = triage("Zoom ist ausgefallen", knowledge)
-    two = triage("Zoom ist komplett ausgefallen, niemand kann arbeiten, kein Workaround", knowledge)
-    assert one.level == two.level == "P1"
-    assert two.confidence > one.confidence
-    assert 0 < one.confidence <= 1 and 0 < two.confidence <= 1
+def test_cue_scorer_umlauts_and_apostrophes(knowledge):
+    for text in ("Wir haben ständig Verbindungsabbrüche", "Wir haben staendig Verbindungsabbrueche",
+                 "Wir haben standig Verbindungsabbruche"):
+        assert cue_triage(text, knowledge) == "P2"
+        assert triage(text, knowledge).level == "P2"
+    for text in ("we can't start any meeting", "we cant start any meeting", "we can’t start any meeting"):
+        assert cue_triage(text, knowledge) == "P1"
+        assert triage(text, knowledge).level == "P1"
 
 
-def test_umlauts_may_be_written_out(knowledge):
-    assert triage("Wir haben staendig Verbindungsabbrueche", knowledge).level == "P2"
-    assert triage("Wir haben standig Verbindungsabbruche", knowledge).level == "P2"
-
-
-def test_cues_come_from_the_data(tmp_path):
+def test_cues_come_from_the_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("BOLT_MODEL_DIR", str(tmp_path / "models"))
     directory = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE_DIR, directory)
     path = directory / "triage.yml"
     path.write_text(path.read_text(encoding="utf-8").replace("[ausgefallen,", "[ausgefallen, kaffeemaschine,", 1),
                     encoding="utf-8")
-    assert triage("Die Kaffeemaschine", load_knowledge(directory)).level == "P1"
+    changed = load_knowledge(directory)
+    assert cue_triage("Die Kaffeemaschine", changed) == "P1"
+    assert "kaffeemaschine" in triage("Die Kaffeemaschine", changed).matched
 
 
 def test_malformed_cue_is_reported(tmp_path):
@@ -115,21 +154,55 @@ def test_malformed_cue_is_reported(tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace("[ausgefallen,", "[... ausgefallen,", 1),
                     encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"triage\.yml: levels\.P1: cue '\.\.\. ausgefallen'"):
-        triage("egal", load_knowledge(directory))
+        CueScorer(load_knowledge(directory))
 
 
-@pytest.mark.parametrize(
-    "text, problem",
-    [("Zoom ist komplett ausgefallen", True), ("Die Aufnahme wird nicht gespeichert", True),
-     ("Es funktioniert nicht", True), ("i cant log in", True), ("meeting wont start", True),
-     ("Wie installiere ich den Client?", False), ("Hallo", False), ("I don't think so", False),
-     ("Feature request: dark mode", False)],
-)
-def test_reads_like_problem(knowledge, text, problem):
-    assert triage(text, knowledge).reads_like_problem is problem
+# --- the training data ------------------------------------------------------------------------
+
+def _normalized(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
-def test_apostrophes_do_not_matter(knowledge):
-    assert triage("we can't start any meeting", knowledge).level == "P1"
-    assert triage("we cant start any meeting", knowledge).level == "P1"
-    assert triage("we can’t start any meeting", knowledge).level == "P1"
+def test_training_data_covers_every_level_in_both_languages():
+    examples = load_examples(ROOT / "data")
+    for level in ("P1", "P2", "P3", "P4"):
+        assert sum(1 for _, found in examples if found == level) >= 100, level
+    for path in sorted((ROOT / "data" / "triage").glob("*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert len(document["de"]) >= 50 and len(document["en"]) >= 50, path
+
+
+def test_training_data_is_unique():
+    texts = [_normalized(text) for text, _ in load_examples(ROOT / "data")]
+    assert sorted({t for t in texts if texts.count(t) > 1}) == []
+
+
+def test_held_out_descriptions_are_not_training_data():
+    from bot.nlu_models import flag_examples, triage_training
+
+    held_out = {_normalized(row["text"]) for row in yaml.safe_load(
+        (ROOT / "tests" / "triage" / "heldout.yml").read_text(encoding="utf-8"))}
+    training = [text for text, _ in triage_training(ROOT / "data")] + [e.text for e in flag_examples(ROOT / "data")]
+    assert [text for text in training if _normalized(text) in held_out] == []
+
+
+def test_problem_reports_of_the_nlu_data_carry_levels():
+    from bot.nlu_models import triage_training
+
+    from_nlu = len(triage_training(ROOT / "data")) - len(load_examples(ROOT / "data"))
+    assert from_nlu >= 300
+
+
+def test_held_out_set_is_big_and_balanced():
+    rows = yaml.safe_load((ROOT / "tests" / "triage" / "heldout.yml").read_text(encoding="utf-8"))
+    assert len(rows) >= 200
+    for level in ("P1", "P2", "P3", "P4"):
+        for lang in ("de", "en"):
+            assert sum(1 for r in rows if r["priority"] == level and r["lang"] == lang) >= 20, (level, lang)
+
+
+def test_malformed_training_data_is_reported(tmp_path):
+    (tmp_path / "triage").mkdir()
+    (tmp_path / "triage" / "p9.yml").write_text("level: P9\nde: [x]\nen: [y]\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="p9.yml: level must be one of"):
+        load_examples(tmp_path)
