@@ -54,11 +54,12 @@ class Service:
     process: Optional[subprocess.Popen] = None
 
     def start(self, env: Dict[str, str], log_dir: Path) -> None:
-        log = open(log_dir / f"{self.name}.log", "ab")
-        self.process = subprocess.Popen(
-            self.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        # The child writes to its own copy of the descriptor; ours is closed right away.
+        with open(log_dir / f"{self.name}.log", "ab") as log:
+            self.process = subprocess.Popen(
+                self.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def terminate(self) -> None:
         """Send TERM to the service's process group (it may be gone already)."""
