@@ -57,6 +57,8 @@ class Settings:
     outbox_flush_seconds: float = 15.0
     # Rasa's Redis lock store (bot.lock_store): a lock of a killed process expires after this.
     rasa_lock_lifetime_seconds: float = 20.0
+    # Conversations whose tracker a Rasa process keeps in memory (bot.tracker_store); 0: none.
+    tracker_cache_size: int = 2000
     # Where the NLU's own models (signals, triage: bot/nlu_models.py) are cached once trained.
     nlu_model_dir: Path = ROOT / "var" / "nlu"
 
@@ -125,6 +127,7 @@ def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None)
         database_max_overflow=int(env.get("DATABASE_MAX_OVERFLOW", "5")),
         outbox_flush_seconds=float(env.get("OUTBOX_FLUSH_SECONDS", "15")),
         rasa_lock_lifetime_seconds=float(env.get("RASA_LOCK_LIFETIME_SECONDS", "20")),
+        tracker_cache_size=int(env.get("TRACKER_CACHE_SIZE", "2000")),
         nlu_model_dir=Path(env.get("BOLT_MODEL_DIR") or ROOT / "var" / "nlu"),
     )
 

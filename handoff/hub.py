@@ -15,6 +15,7 @@ import asyncio
 import logging
 from typing import Any
 
+import orjson
 from aiohttp import WSCloseCode, web
 
 from handoff.bus import AGENTS, Bus, MemoryBus, conversation_topic
@@ -80,11 +81,13 @@ class Hub:
         return await self._send(sockets, frame)
 
     async def _send(self, sockets: list[web.WebSocketResponse], frame: dict[str, Any]) -> int:
+        text = orjson.dumps(frame).decode()  # once for every socket it goes to
+
         async def send(socket: web.WebSocketResponse) -> bool:
             if socket.closed:
                 return False
             try:
-                await socket.send_json(frame)
+                await socket.send_str(text)
                 return True
             except (ConnectionError, RuntimeError) as error:
                 logger.info("push to a closing socket failed: %s", error)

@@ -1,9 +1,17 @@
 """Load generator (aiohttp) for the REST channel and the widget websocket `/ws/chat`.
 
-Closed loop, no think time: `concurrency` virtual users each run conversations back to back,
-every conversation with a fresh sender id, until `duration` seconds or `max_messages` messages
-are used up. A conversation is a fixed, realistic mix of FAQ messages (German and English:
-greeting, phone numbers, plans, priorities, thanks), alternating between the scripts below.
+Closed loop: `concurrency` virtual users each run conversations back to back, every
+conversation with a fresh sender id, until `duration` seconds or `max_messages` messages are
+used up; without think time (`think=0`) the next message goes as soon as the answer is there,
+with it a user waits a uniformly random 0.5-1.5 × `think` seconds first (and the users start
+spread over one think time, so they don't arrive in a burst). A conversation is a fixed,
+realistic mix (German and English: greeting, phone numbers and follow-ups, plans, priorities,
+"how do I submit a web ticket?", thanks), alternating between the scripts below.
+
+`capacity` finds how many users with think time a server holds at a p95 latency limit (grows
+the count by half until the limit or an error is hit, then bisects); `length_probe` compares
+the latency of a conversation's 100th message with its 5th (interleaved, so a change of the
+machine's load hits both).
 
 - REST: `POST /webhooks/rest/webhook`; latency = request → response. Errors: non-200,
   transport errors, timeouts. Empty replies (HTTP 200, no bot message) are counted apart: a
@@ -17,6 +25,7 @@ greeting, phone numbers, plans, priorities, thanks), alternating between the scr
 
     python -m scripts.loadgen rest http://127.0.0.1:5005 --concurrency 20 --duration 20
     python -m scripts.loadgen ws http://127.0.0.1:8080 --concurrency 20 --duration 20
+    python -m scripts.loadgen ws http://127.0.0.1:8080 --capacity --think 4 --concurrency 40 --duration 30
 """
 from __future__ import annotations
 
@@ -24,6 +33,8 @@ import argparse
 import asyncio
 import json
 import math
+import random
+import statistics
 import sys
 import time
 import uuid
@@ -41,7 +52,14 @@ CONVERSATIONS: List[List[str]] = [
     ["Guten Tag", "Welche Support-Pläne gibt es?", "Gibt es eine Hotline für Italien?",
      "Was ist der Unterschied zwischen P3 und P4?", "vielen Dank"],
     ["hello", "Do you have a support number for the UK?", "and for Japan?",
-     "Is phone support included in Premier+?", "What does priority 1 mean?", "thank you!"],
+     "Is phone support included in Premier+?", "how do I submit a web ticket?", "What does priority 1 mean?",
+     "thank you!"],
+]
+# Conversation length probe (`length_probe`): FAQ questions asked over and over, no greeting.
+LONG_CONVERSATION: List[str] = [
+    "Wie lautet die Support-Telefonnummer in der Schweiz?", "Was ist im Premier-Plan enthalten?",
+    "Was bedeutet Priorität P1?", "What is the support phone number in Germany?",
+    "What does the Standard plan include?", "How fast do you respond to a P2 issue?",
 ]
 REQUEST_TIMEOUT = 30.0
 
@@ -115,13 +133,22 @@ class _Budget:
         return True
 
 
+async def _think(think: float, rng: random.Random, first: bool = False) -> None:
+    if think > 0:
+        await asyncio.sleep(rng.uniform(0, think) if first else rng.uniform(0.5 * think, 1.5 * think))
+
+
 async def _rest_user(session: aiohttp.ClientSession, url: str, index: int, budget: _Budget, result: RunResult,
-                     prefix: str) -> None:
+                     prefix: str, think: float = 0.0) -> None:
     n = index
+    rng = random.Random(index)
+    await _think(think, rng, first=True)
     while True:
         script = CONVERSATIONS[n % len(CONVERSATIONS)]
         sender = f"{prefix}-{uuid.uuid4().hex[:12]}"
-        for text in script:
+        for position, text in enumerate(script):
+            if position:
+                await _think(think, rng)
             if not budget.take():
                 return
             started = time.perf_counter()
@@ -144,8 +171,10 @@ async def _rest_user(session: aiohttp.ClientSession, url: str, index: int, budge
 
 
 async def _ws_user(session: aiohttp.ClientSession, url: str, index: int, budget: _Budget, result: RunResult,
-                   locale_for: Sequence[str]) -> None:
+                   locale_for: Sequence[str], think: float = 0.0) -> None:
     n = index
+    rng = random.Random(index)
+    await _think(think, rng, first=True)
     while True:
         script = CONVERSATIONS[n % len(CONVERSATIONS)]
         if budget.left <= 0 or time.monotonic() >= budget.deadline:
@@ -158,7 +187,9 @@ async def _ws_user(session: aiohttp.ClientSession, url: str, index: int, budget:
                     result.error(f"no_welcome_{frame.get('type')}")
                     n += 1
                     continue
-                for text in script:
+                for position, text in enumerate(script):
+                    if position:
+                        await _think(think, rng)
                     if not budget.take():
                         return
                     started = time.perf_counter()
@@ -190,25 +221,125 @@ async def _ws_user(session: aiohttp.ClientSession, url: str, index: int, budget:
 
 
 async def run(channel: str, base_url: str, concurrency: int, duration: float, max_messages: int,
-              prefix: str = "bench") -> RunResult:
+              prefix: str = "bench", think: float = 0.0) -> RunResult:
     """One load level. `base_url`: Rasa's (rest) or the live-agent service's (ws) root URL."""
     result = RunResult(channel, concurrency)
     budget = _Budget(duration, max_messages)
-    connector = aiohttp.TCPConnector(limit=concurrency + 4)
+    connector = aiohttp.TCPConnector(limit=concurrency + 4, limit_per_host=0)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
     started = time.monotonic()
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         if channel == "rest":
             url = base_url.rstrip("/") + "/webhooks/rest/webhook"
-            users = [_rest_user(session, url, i, budget, result, prefix) for i in range(concurrency)]
+            users = [_rest_user(session, url, i, budget, result, prefix, think) for i in range(concurrency)]
         elif channel == "ws":
             url = base_url.rstrip("/").replace("http", "ws", 1) + "/ws/chat"
-            users = [_ws_user(session, url, i, budget, result, ["de", "en"]) for i in range(concurrency)]
+            users = [_ws_user(session, url, i, budget, result, ["de", "en"], think) for i in range(concurrency)]
         else:
             raise ValueError(channel)
         await asyncio.gather(*users)
     result.wall = time.monotonic() - started
     return result
+
+
+def within(summary: dict, p95_limit_ms: float) -> bool:
+    """A load level is held: every message answered (no errors) at p95 within the limit."""
+    return summary["messages"] > 0 and summary["errors"] == 0 and (summary["p95_ms"] or 1e9) <= p95_limit_ms
+
+
+async def capacity(channel: str, base_url: str, think: float = 4.0, duration: float = 30.0,
+                   p95_limit_ms: float = 500.0, start: int = 40, most: int = 2000, bisect_steps: int = 2,
+                   prefix: str = "capacity", report=print) -> dict:
+    """The most users with `think` seconds between messages held at p95 <= the limit.
+
+    Grows the count by half from `start` until a level misses (or `most`; when `start` misses,
+    shrinks it by a third until one holds), then bisects between the last held and the first
+    missed level `bisect_steps` times. Returns the users held and
+    every level's summary.
+    """
+    levels: List[dict] = []
+
+    async def probe(users: int) -> bool:
+        summary = (await run(channel, base_url, users, duration, 10**9, prefix=f"{prefix}-{users}",
+                             think=think)).summary()
+        summary["held"] = within(summary, p95_limit_ms)
+        levels.append(summary)
+        report(f"  {channel} {users:>4} users, think {think:g} s: {summary['msg_per_s']:6.1f} msg/s  "
+               f"p50 {summary['p50_ms']} p95 {summary['p95_ms']} ms  errors {summary['errors']}  "
+               f"{'held' if summary['held'] else 'missed'}")
+        return summary["held"]
+
+    held, missed, users = 0, None, start
+    while users <= most:
+        if not await probe(users):
+            missed = users
+            break
+        held, users = users, int(users * 1.5)
+    while not held and missed and missed > 2:  # the first level missed already: down by a third
+        users = max(1, int(missed / 1.5))
+        if await probe(users):
+            held = users
+        else:
+            missed = users
+    for _ in range(bisect_steps if missed else 0):
+        middle = (held + missed) // 2
+        if middle in (held, missed):
+            break
+        if await probe(middle):
+            held = middle
+        else:
+            missed = middle
+    return {"channel": channel, "think_s": think, "p95_limit_ms": p95_limit_ms, "users": held,
+            "first_missed": missed, "levels": levels}
+
+
+async def length_probe(base_url: str, conversations: int = 3, length: int = 100, early: int = 5,
+                       window: int = 5, prefix: str = "length") -> dict:
+    """Median latency of messages `length`-window+1..`length` against `early`-2..`early`+2.
+
+    First `conversations` conversations are driven to `length - window` messages (not timed),
+    then the late messages of those and the early ones of as many fresh conversations are sent
+    alternately, one at a time (REST).
+    """
+    url = base_url.rstrip("/") + "/webhooks/rest/webhook"
+    texts = LONG_CONVERSATION
+    early_range = range(max(1, early - window // 2), max(1, early - window // 2) + window)
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+    late_ms: List[float] = []
+    early_ms: List[float] = []
+    errors = 0
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+
+        async def send(sender: str, n: int) -> Optional[float]:
+            nonlocal errors
+            started = time.perf_counter()
+            async with session.post(url, json={"sender": sender, "message": texts[n % len(texts)]}) as response:
+                body = await response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status != 200 or not json.loads(body):
+                errors += 1
+                return None
+            return elapsed
+
+        aged = [f"{prefix}-aged-{uuid.uuid4().hex[:10]}" for _ in range(conversations)]
+        fresh = [f"{prefix}-fresh-{uuid.uuid4().hex[:10]}" for _ in range(conversations)]
+        for n in range(1, length - window + 1):
+            await asyncio.gather(*(send(sender, n) for sender in aged))
+        for sender_aged, sender_fresh in zip(aged, fresh):
+            for n in range(1, early_range.start):
+                await send(sender_fresh, n)
+            for late_n, early_n in zip(range(length - window + 1, length + 1), early_range):
+                late = await send(sender_aged, late_n)
+                first = await send(sender_fresh, early_n)
+                if late is not None:
+                    late_ms.append(late)
+                if first is not None:
+                    early_ms.append(first)
+    early_median = statistics.median(early_ms) if early_ms else None
+    late_median = statistics.median(late_ms) if late_ms else None
+    return {"length": length, "early": early, "early_ms": _round(early_median), "late_ms": _round(late_median),
+            "ratio": round(late_median / early_median, 3) if early_median and late_median else None,
+            "samples": len(late_ms), "errors": errors}
 
 
 async def warm_up(base_url: str, messages: int = 8) -> None:
@@ -223,8 +354,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--max-messages", type=int, default=5000)
+    parser.add_argument("--think", type=float, default=0.0, help="seconds between a user's messages (mean)")
+    parser.add_argument("--capacity", action="store_true",
+                        help="find the users held at p95 <= --p95-limit with --think (default 4) s think time")
+    parser.add_argument("--p95-limit", type=float, default=500.0)
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.channel, args.url, args.concurrency, args.duration, args.max_messages))
+    if args.capacity:
+        found = asyncio.run(capacity(args.channel, args.url, think=args.think or 4.0, duration=args.duration,
+                                     p95_limit_ms=args.p95_limit, start=args.concurrency))
+        print(json.dumps({k: v for k, v in found.items() if k != "levels"}, indent=1))
+        return 0
+    result = asyncio.run(run(args.channel, args.url, args.concurrency, args.duration, args.max_messages,
+                             think=args.think))
     print(json.dumps(result.summary(), indent=1))
     return 0
 

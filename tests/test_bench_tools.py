@@ -60,3 +60,29 @@ def test_confusion_rows_are_true_labels():
 def test_conversations_fit_the_widget_burst():
     # the live-agent service allows a burst of 8 messages per connection (handoff/config.py)
     assert all(2 <= len(c) <= 8 for c in CONVERSATIONS)
+
+
+@pytest.mark.parametrize("limit_users, start, expected", [(200, 120, (180, 202)), (50, 120, (35, 53)), (10**6, 100, (1702, 2000))])
+def test_capacity_search_brackets_the_users_a_server_holds(monkeypatch, limit_users, start, expected):
+    """`loadgen.capacity` against a fake server that holds `limit_users` users: grows by half,
+    shrinks when the first level misses, bisects, and never reports a level that missed."""
+    import asyncio
+
+    from scripts import loadgen
+
+    async def fake_run(channel, url, users, duration, max_messages, prefix="", think=0.0):
+        result = loadgen.RunResult(channel, users)
+        result.latencies = [0.1 if users <= limit_users else 0.9] * 20
+        result.wall = 1.0
+        return result
+
+    monkeypatch.setattr(loadgen, "run", fake_run)
+    found = asyncio.run(loadgen.capacity("ws", "http://x", start=start, most=2000, report=lambda _: None))
+    low, high = expected
+    assert found["users"] <= limit_users
+    assert low <= found["users"] <= high
+    assert all(level["held"] == (level["concurrency"] <= limit_users) for level in found["levels"])
+
+
+def test_conversations_include_the_ticket_question():
+    assert sum("web ticket" in text for c in CONVERSATIONS for text in c) == 1

@@ -78,3 +78,28 @@ def test_signal_extractor_writes_signals_and_triage_into_the_parse_data():
     assert not empty.get("signals")["wants_person"]["value"]
     output = both.as_dict(only_output_properties=True)
     assert "signals" in output and "triage" in output
+
+
+def test_linear_intent_classifier_predicts_what_the_logistic_regression_does(monkeypatch):
+    """The loaded classifier's weights change their memory order only, never their values."""
+    import numpy as np
+    import scipy.sparse as sp
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    from bot.components import LinearIntentClassifier
+
+    rng = np.random.default_rng(7)
+    X = sp.random(120, 400, density=0.05, format="csr", random_state=7)
+    y = rng.choice(["ask_phone", "ask_plan", "greet"], size=120)
+    fitted = LogisticRegression(max_iter=300).fit(X, y)
+    expected = fitted.predict_proba(X)
+    assert not fitted.coef_.T.flags["C_CONTIGUOUS"]
+
+    class Loaded:
+        clf = fitted
+
+    monkeypatch.setattr(LogisticRegressionClassifier, "load", classmethod(lambda cls, *a, **k: Loaded()))
+    component = LinearIntentClassifier.load({}, None, None, None)
+    assert component.clf.coef_.T.flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(component.clf.predict_proba(X), expected)

@@ -84,14 +84,14 @@ def test_make_run_stops_on_sigterm_within_10_seconds(tmp_path):
     env = dict(os.environ, RASA_PORT=str(free_port()), ACTION_SERVER_PORT=str(free_port()),
                HANDOFF_PORT=str(free_port()), DATABASE_URL=f"sqlite:///{tmp_path / 'bolt.db'}",
                PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    process = subprocess.Popen([sys.executable, "-m", "scripts.stack"], cwd=env["PYTHONPATH"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    line = process.stdout.readline()
-    assert "Starting" in line
-    time.sleep(3)
-    began = time.monotonic()
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
-    assert time.monotonic() - began < 10
+    with subprocess.Popen([sys.executable, "-m", "scripts.stack"], cwd=env["PYTHONPATH"], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        line = process.stdout.readline()
+        assert "Starting" in line
+        time.sleep(3)
+        began = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        assert time.monotonic() - began < 10
     for key in ("RASA_PORT", "ACTION_SERVER_PORT", "HANDOFF_PORT"):
         assert not answers(int(env[key]))
