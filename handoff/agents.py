@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from handoff import csat, integrations, repository, services
+from handoff import assignment, csat, integrations, presence, repository, services
 from handoff.errors import BadRequest, HandoffError, TooManyRequests, Unauthorized
 from handoff.httputil import (
     answer, client_address, json_body, require_agent, require_role, require_session, session_for_token, text_field,
@@ -161,6 +161,7 @@ async def transfer(request: web.Request) -> web.Response:
     await services.tell_user(request.app, detail, "transferred", "agent", queue=target.replace("tier", "Tier "))
     await services.announce_escalation(request.app, detail["id"])
     await services.refresh_positions(request.app, detail["queue"], detail["previous_queue"])
+    await assignment.after_escalation(request.app, detail["id"], new=False)
     return answer(detail)
 
 
@@ -174,6 +175,7 @@ async def _close(request: web.Request, how: str) -> web.Response:
         await integrations.offer_transcript(app, detail)
         await csat.request_rating(app, detail, agent.username)
     await services.refresh_positions(app, detail["queue"])
+    await assignment.assign(app)  # the agent has room again
     # The bot's context records the agent conversation; if Rasa is down (or the conversation
     # busy), the retry job or the conversation's next message to Rasa delivers it.
     try:
@@ -219,10 +221,13 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
             return socket
         agent, session = authenticated
         hub.add_agent(socket, agent, session.session_id)
+        online = await presence.connected(request.app, socket, agent)
         waiting = await request.app[DATABASE].read(
             repository.queue_view, agent, config.average_handling_minutes
         )
         await socket.send_json({"type": "ready", "agent": agent.as_dict(), "queue": waiting})
+        if online:
+            await assignment.assign(request.app)  # a reload while online: room may have come
         async for msg in socket:
             if msg.type != WSMsgType.TEXT:
                 continue
@@ -242,6 +247,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     finally:
         hub.remove_agent(socket)
         await hub.settle(socket)
+        await presence.disconnected(request.app, socket)
     return socket
 
 

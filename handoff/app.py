@@ -7,7 +7,10 @@ from typing import AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
-from handoff import agents, canned, deliveries, integrations, internal, metrics, notes, pages, privacy, widget
+from handoff import (
+    agents, assignment, canned, deliveries, integrations, internal, metrics, notes, pages, presence, privacy, waiting,
+    widget,
+)
 from handoff.background import background_ctx
 from handoff.config import HandoffConfig
 from handoff.db import Database, make_engine
@@ -131,6 +134,8 @@ def create_app(config: HandoffConfig) -> web.Application:
     app.cleanup_ctx.append(integrations.outbox_ctx)
     app.cleanup_ctx.append(metrics.metrics_ctx)
     app.cleanup_ctx.append(privacy.retention_ctx)
+    app.cleanup_ctx.append(presence.presence_ctx)
+    app.cleanup_ctx.append(assignment.assignment_ctx)
     app.on_shutdown.append(close_sockets)
     app.on_response_prepare.append(pages.add_security_headers)
     pages.add_routes(app)
@@ -142,4 +147,7 @@ def create_app(config: HandoffConfig) -> web.Application:
     canned.add_routes(app)
     privacy.add_routes(app)
     metrics.add_routes(app)
+    presence.add_routes(app)
+    assignment.add_routes(app)
+    waiting.add_routes(app)
     return app

@@ -66,6 +66,23 @@ class HandoffConfig:
     outbox_keep_failed_days: float = 30
     webhook_timeout_seconds: float = 10.0
     smtp_timeout_seconds: float = 15.0
+    # Presence and assignment (handoff/presence.py, handoff/assignment.py). Each instance marks
+    # its agent sockets as seen every `presence_heartbeat_seconds`; an agent none of whose
+    # sockets was seen for `presence_timeout_seconds` is offline (a reload within it is not).
+    presence_heartbeat_seconds: float = 10.0
+    presence_timeout_seconds: float = 30.0
+    # Conversations assigned to one agent at most, unless the agent's row says otherwise.
+    max_concurrent: int = 3
+    # An agent offline this long has their conversations put back at the head of the queue.
+    reassign_after_seconds: float = 120.0
+    # Waiting P1/P2 conversations whose first-response deadline is this close, with nobody on
+    # them, alert every online agent of the tier; the periodic round (reassignment, alerts,
+    # assignments nobody triggered) runs every `assignment_check_seconds`, once across instances.
+    deadline_alert_minutes: int = 10
+    deadline_alert_priorities: tuple[str, ...] = ("P1", "P2")
+    assignment_check_seconds: float = 5.0
+    # A widget's typing frames are passed on at most this often per connection.
+    typing_interval_seconds: float = 1.0
     # A user gets at most one transcript email per conversation within this time.
     transcript_email_cooldown_seconds: float = 300.0
     # The retention purge (TRANSCRIPT_RETENTION_DAYS) runs once per this interval across all

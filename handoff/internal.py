@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.levels import PRIORITY_LEVELS
-from handoff import integrations, services
+from handoff import assignment, integrations, services
 from handoff.errors import BadRequest
 from handoff.httputil import answer, json_body, require_service
 from handoff.models import QUEUES
@@ -75,6 +75,7 @@ async def intake(request: web.Request) -> web.Response:
     if newly_queued:
         await services.announce_escalation(request.app, escalation.conversation_id)
         await services.refresh_positions(request.app, result["queue"])
+        await assignment.after_escalation(request.app, escalation.conversation_id)
     return answer(result)
 
 

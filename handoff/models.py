@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.sql import false
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(
@@ -35,6 +36,9 @@ Base = declarative_base(metadata=metadata)
 BOT, WAITING, CLAIMED, RESOLVED = "bot", "waiting", "claimed", "resolved"
 AGENT_MODE = (WAITING, CLAIMED)
 QUEUES = ("tier1", "tier2")
+# An agent's chosen presence; `offline` (no socket) is computed, never stored.
+ONLINE, AWAY, OFFLINE = "online", "away", "offline"
+AGENT_STATUSES = (ONLINE, AWAY)
 
 
 def utcnow() -> datetime:
@@ -82,6 +86,28 @@ class RevokedSession(Base):
     agent = Column(String(64), nullable=False)
     expires_at = Column(UTCDateTime, nullable=False, index=True)
     revoked_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    # Presence (handoff/presence.py): what the agent chose (`online` | `away`); `offline` is no
+    # console socket seen for `presence_timeout_seconds` on any instance (handoff_agent_sockets).
+    status = Column(String(8), nullable=False, default=AWAY, server_default=AWAY)
+    # At most this many claimed conversations are assigned to the agent (None: the config's default).
+    max_concurrent = Column(Integer)
+    # The last moment one of the agent's console sockets was seen (heartbeat or close).
+    last_seen_at = Column(UTCDateTime)
+
+
+class AgentSocket(Base):
+    """One open `/ws/agent` socket, on whichever instance holds it; kept fresh by that
+    instance's heartbeat, so a socket of a killed instance goes stale by itself."""
+
+    __tablename__ = "handoff_agent_sockets"
+
+    id = Column(String(64), primary_key=True)
+    agent = Column(String(64), ForeignKey("handoff_agents.username"), nullable=False)
+    instance = Column(String(80), nullable=False)
+    connected_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (Index("ix_handoff_agent_sockets_agent_last_seen_at", "agent", "last_seen_at"),)
 
 
 class Conversation(Base):
@@ -108,6 +134,12 @@ class Conversation(Base):
     tracker_event_pending = Column(Boolean, nullable=False, default=False)
     # An instance is delivering that event until then (a lease, so it is posted once).
     tracker_event_claimed_until = Column(UTCDateTime)
+    # Put back by the reassignment (its agent went offline): first in its queue until claimed.
+    queue_head = Column(Boolean, nullable=False, default=False, server_default=false())
+    # The user was told once per wait that their messages are kept for the agent.
+    waiting_ack_at = Column(UTCDateTime)
+    # Every online agent of the tier was alerted that the first-response deadline nears.
+    first_response_alerted_at = Column(UTCDateTime)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -115,7 +147,10 @@ class Conversation(Base):
         "Message", order_by="Message.id", back_populates="conversation", lazy="raise"
     )
 
-    __table_args__ = (Index("ix_handoff_conversations_status_queue", "status", "queue"),)
+    __table_args__ = (
+        Index("ix_handoff_conversations_status_queue", "status", "queue"),
+        Index("ix_handoff_conversations_status_agent", "status", "agent"),
+    )
 
 
 class Message(Base):

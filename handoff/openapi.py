@@ -44,6 +44,12 @@ DELIVERY = {"$ref": "#/components/schemas/Delivery"}
 USERNAME_PARAM = [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}]
 AGENT_STATE = {"allOf": [{"$ref": "#/components/schemas/Agent"},
                          {"type": "object", "properties": {"active": {"type": "boolean"}}}]}
+PRESENCE = {"type": "object", "properties": {
+    "username": {"type": "string"}, "name": {"type": "string"},
+    "tiers": {"type": "array", "items": {"enum": ["tier1", "tier2"]}},
+    "roles": {"type": "array", "items": {"type": "string"}},
+    "status": {"enum": ["online", "away", "offline"]}, "open_conversations": {"type": "integer"},
+    "max_concurrent": {"type": "integer"}, "last_seen_at": {"type": "string", "format": "date-time", "nullable": True}}}
 DELIVERY_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 
 
@@ -91,6 +97,21 @@ def openapi_document(demo: bool = True) -> dict[str, Any]:
         "/api/tickets": {"get": _op("Web tickets, newest first", {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}},
                                     400, 401, tags=["agents"])},
         "/api/tickets/{ticket_id}": {"get": _op("One web ticket", {"$ref": "#/components/schemas/Ticket"}, 401, 404, tags=["agents"])},
+        # Presence, assignment, typing (handoff/presence.py, assignment.py, waiting.py).
+        "/api/agents/me/status": {"put": _op(
+            "Set the signed-in agent online (assigned new conversations) or away", PRESENCE, 400, 401, tags=["agents"],
+            body={"type": "object", "required": ["status"], "properties": {"status": {"enum": ["online", "away"]}}})},
+        "/api/agents": {"get": _op(
+            "Every agent with presence (offline: no console connected on any instance) and load",
+            {"type": "array", "items": PRESENCE}, 401, tags=["agents"])},
+        "/api/conversations": {"get": {**_op(
+            "The signed-in agent's open (claimed) conversations", {"type": "array", "items": CONV}, 400, 401,
+            tags=["agents"]), "parameters": [{"name": "mine", "in": "query", "required": True,
+                                              "schema": {"enum": ["true"]}}]}},
+        "/api/conversations/{id}/typing": {"parameters": ID_PARAM, "post": _op(
+            "The owner is typing: the widget shows it", {"type": "object", "properties": {
+                "delivered": {"type": "integer", "description": "instances holding a widget socket"}}},
+            401, 403, 404, 409, tags=["agents"])},
         # Supervisors only (docs/webhooks.md): the integrations' outbox.
         "/api/deliveries": {"get": {**_op(
             "Webhook and email deliveries, newest first (supervisors only); default: failed and retrying",

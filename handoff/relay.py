@@ -163,7 +163,10 @@ async def ensure_queued(app: web.Application, conversation: dict[str, Any], mark
     )
     answer, newly = await integrations.escalate(app, escalation)
     if newly:
+        from handoff import assignment
+
         await services.announce_escalation(app, conversation["id"])
+        await assignment.after_escalation(app, conversation["id"])
     return answer["estimated_wait_minutes"]
 
 

@@ -20,7 +20,7 @@ from aiohttp import WSMsgType, web
 from sqlalchemy.exc import IntegrityError
 
 from bot.identity import verify_token
-from handoff import claims, csat, integrations, relay, repository
+from handoff import claims, csat, integrations, relay, repository, waiting
 from handoff.errors import HandoffError
 from handoff.models import AGENT_MODE
 from handoff.ratelimit import TokenBucket
@@ -52,6 +52,7 @@ class ChatConnection:
         self.locale: str | None = None
         self.user_id: str | None = None
         self.bucket = TokenBucket(self.config.connection_burst, self.config.connection_rate)
+        self.typing = waiting.TypingGate(self.config.typing_interval_seconds)
 
     async def error(self, code: str, message: str) -> None:
         await self.socket.send_json({"type": "error", "code": code, "message": message})
@@ -68,6 +69,10 @@ class ChatConnection:
             await self.hello(frame)
         elif kind == "message":
             await self.message(frame)
+        elif kind == "typing":
+            # The owning agent sees it; before hello, or while nobody owns the chat, it is dropped.
+            if self.conversation_id is not None and self.typing.open():
+                await waiting.user_typing(self.app, self.conversation_id)
         elif kind == "ping":
             await self.socket.send_json({"type": "pong"})
         elif kind == "csat":
@@ -108,6 +113,11 @@ class ChatConnection:
             "status": conversation["status"],
             "authenticated": self.user_id is not None,
         }
+        if mode == "agent":
+            # Kept across a reload: the place and wait in the queue, or the agent's name.
+            welcome.update(await self.app[DATABASE].read(
+                repository.queue_status, self.conversation_id, self.config.average_handling_minutes
+            ))
         await self.socket.send_json(welcome)
         if resumed:
             await self.socket.send_json({"type": "history", "messages": history})
@@ -138,6 +148,8 @@ class ChatConnection:
             # The instance that took it first may have died before the bot answered.
             await relay.drain(self.app, conversation_id)
         elif stored.get("relay") is None and conversation["status"] in AGENT_MODE:
+            if await waiting.user_message(self.app, conversation, stored, self.metadata()):
+                return  # a queue button (leave, priority, ticket, wait): the service acted on it
             await self.app[HUB].to_agents(
                 {
                     "type": "user_message",
@@ -151,12 +163,17 @@ class ChatConnection:
         else:
             await relay.drain(self.app, conversation_id, relay.Fresh(stored["id"], text))
 
-    async def store(self, conversation_id: str, text: str, client_id: str | None) -> tuple[dict, dict, bool]:
+    def metadata(self) -> dict[str, Any]:
+        """What goes to Rasa with this connection's messages."""
         metadata: dict[str, Any] = {}
         if self.token:
             metadata["identity_token"] = self.token
         if self.locale:
             metadata["locale"] = self.locale
+        return metadata
+
+    async def store(self, conversation_id: str, text: str, client_id: str | None) -> tuple[dict, dict, bool]:
+        metadata = self.metadata()
         try:
             return await self.app[DATABASE].write(
                 claims.store_user_message, conversation_id, text, client_id, metadata

@@ -13,6 +13,9 @@ is stored. Callers use the package (`repository.claim(...)`); the modules are sp
 | `agents.py` | agents, sign-in, audit log; claim, agent messages, transfer, resolve/release |
 | `sessions.py` | agent sessions that can end (sign-out, disable), the security events of the audit log |
 | `tickets.py` | tickets |
+| `presence.py` | agents online/away/offline across instances (their console sockets) |
+| `assignment.py` | waiting conversations to online agents, reassignment, first-response alerts, "mine" |
+| `waiting.py` | the waiting user: leaving the queue, correcting the priority, the acknowledgement |
 """
 from handoff.repository.agents import (
     agent_info,
@@ -33,6 +36,19 @@ from handoff.repository.conversations import (
     get_conversation,
     open_conversation,
     transcript,
+)
+from handoff.repository.assignment import assign_waiting, due_deadline_alerts, my_conversations, reassign_offline
+from handoff.repository.presence import (
+    online_usernames,
+    presence_list,
+    presence_of,
+    set_status,
+    socket_closed,
+    socket_connected,
+    sockets_seen,
+)
+from handoff.repository.waiting import (
+    acknowledge_waiting, hand_to_bot, leave_queue, owner_of, queue_status, require_owner, set_priority,
 )
 from handoff.repository.intake import Escalation, escalate
 from handoff.repository.queue import position_of, queue_positions, queue_view, urgency_order
@@ -56,4 +72,8 @@ __all__ = [
     "agent_info", "agent_message", "agent_password_hash", "audit", "claim", "close",
     "find_agent", "record_login", "seed_agents", "transfer",
     "get_ticket", "list_tickets", "store_ticket", "ticket_dict",
+    "assign_waiting", "due_deadline_alerts", "my_conversations", "reassign_offline",
+    "online_usernames", "presence_list", "presence_of", "set_status",
+    "socket_closed", "socket_connected", "sockets_seen",
+    "acknowledge_waiting", "hand_to_bot", "leave_queue", "owner_of", "queue_status", "require_owner", "set_priority",
 ]

@@ -115,7 +115,7 @@ def claim(session: Session, conversation_id: str, agent: AgentInfo) -> tuple[dic
             Conversation.status == WAITING,
             Conversation.queue.in_(list(agent.tiers)),
         )
-        .values(status=CLAIMED, agent=agent.username, claimed_at=now, updated_at=now)
+        .values(status=CLAIMED, agent=agent.username, claimed_at=now, updated_at=now, queue_head=False)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     conversation = session.get(Conversation, conversation_id, populate_existing=True)

@@ -84,6 +84,9 @@ def escalate(
             conversation.first_response_at = None
             conversation.first_response_warned_at = None
             conversation.restoration_warned_at = None
+            conversation.first_response_alerted_at = None
+            conversation.waiting_ack_at = None
+            conversation.queue_head = False
         conversation.queue = escalation.queue
         conversation.priority = escalation.priority
         conversation.prioritized = escalation.prioritized

@@ -1,6 +1,6 @@
 """Queue order and positions, computed by the database.
 
-Most urgent first: prioritized, then P1..P4 (no level after P4), then the first-response SLA
+Most urgent first: put back by the reassignment (its agent went offline), prioritized, then P1..P4 (no level after P4), then the first-response SLA
 deadline (none after any), then waiting since (entering the queue, else creation), and the id,
 so that the order is total. A position is the place within the conversation's own queue:
 `ROW_NUMBER() OVER (PARTITION BY queue ORDER BY <that order>)`, one query for a whole queue
@@ -22,6 +22,8 @@ from handoff.repository.records import AgentInfo, conversation_dict
 def urgency_order() -> list[ColumnElement[Any]]:
     """ORDER BY terms of the queue, most urgent first (the order of the module docstring)."""
     return [
+        # Put back because its agent went offline: it was the most urgent once already.
+        Conversation.queue_head.desc(),
         Conversation.prioritized.desc(),
         case(PRIORITY_RANK, value=Conversation.priority, else_=len(PRIORITY_RANK) + 1),
         # `IS NULL` sorts the deadlines first on both databases (NULLS LAST needs SQLite 3.30).

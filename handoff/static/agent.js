@@ -15,6 +15,7 @@
   var notes = require('./lib/notes');
   var supervisor = require('./lib/supervisor');
   var facts = require('./facts');
+  var createWorkplace = require('./lib/workplace').createWorkplace;
 
   var SESSION_KEY = 'agent-console:v1';
   var SOUND_KEY = 'agent-console:sound';
@@ -250,6 +251,7 @@
     state.order.slice().forEach(function (id) { closeTab(id, true); });
     if (state.supervisor) state.supervisor.hide();
     if ($('supervisor-toggle')) $('supervisor-toggle').hidden = true;
+    workplace.stop();
     $('app').hidden = true;
     $('login-view').hidden = false;
     $('login-error').textContent = message && token ? message : '';
@@ -265,6 +267,13 @@
     }
     signOut();
   }
+  // Presence, team, "my conversations", assignment pushes, typing (lib/workplace.js).
+  var workplace = createWorkplace({
+    api: function (method, path, body) { return api(method, path, body); }, el: el, clear: clear,
+    toast: function (m, k) { toast(m, k); }, beep: function () { beep(); },
+    openTab: function (id, focus) { openTab(id, focus); }, lang: function () { return lang; },
+    username: function () { return session.username; }
+  });
 
   function startApp() {
     $('login-view').hidden = true;
@@ -273,6 +282,7 @@
     mountSupervisorPage();
     connect();
     refreshQueue();
+    workplace.start();
     var active = session.active; // opening the tabs saves the session again
     (session.openTabs || []).forEach(function (id) { openTab(id, false); });
     if (active && state.tabs[active]) activate(active);
@@ -356,6 +366,7 @@
       renderConnection();
       // Whatever happened while we were away: the queue and open conversations are refetched.
       refreshQueue();
+      workplace.refresh();
       state.order.forEach(function (id) { refreshConversation(id); });
     });
     ws.addEventListener('message', function (event) {
@@ -400,6 +411,8 @@
   function onFrame(frame) {
     if (frame.type === 'error' && /auth/i.test(String(frame.code || ''))) { signOut(t('sessionExpired')); return; }
     if (Array.isArray(frame.queue)) { setQueue(frame.queue); }
+    workplace.onFrame(frame);
+    if (frame.type === 'typing') return; // shown in the pane; nothing to refetch
     var id = conversationIdOf(frame);
     if (id && state.tabs[id]) {
       if (state.active !== id && frame.type === 'user_message') state.tabs[id].tabBtn.classList.add('tab--unread');
@@ -545,6 +558,7 @@
 
       var pane = buildPane(id);
       $('panes').appendChild(pane.root);
+      workplace.attachPane(id, pane);
       state.tabs[id] = { tabBtn: tabBtn, tabPrio: tabPrio, tabLabel: tabLabel, pane: pane, data: null };
       state.order.push(id);
       refreshConversation(id);

@@ -23,6 +23,7 @@
   var textLimit = require('./lib/text');
   var csat = require('./lib/csat');
   var facts = require('./facts');
+  var typingSignals = require('./lib/typing');
 
   var script = document.currentScript;
   var scriptUrl = new URL((script && script.src) || '/static/widget.js', location.href);
@@ -343,6 +344,7 @@
       }
     });
     input.addEventListener('input', autosize);
+    input.addEventListener('input', onUserTyping);
     form.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
     applyLocale();
   }
@@ -605,6 +607,12 @@
     connect();
   }
 
+  // The agent sees that the user is typing (at most once a second; never sent to the bot).
+  var notifyTyping = typingSignals.throttle(function () { send({ type: 'typing' }); }, 1000);
+  function onUserTyping(e) {
+    if (state.mode === 'agent' && e.target && e.target.value) notifyTyping();
+  }
+
   function send(frame) {
     if (state.ws && state.connected && state.ws.readyState === WebSocket.OPEN) {
       state.ws.send(JSON.stringify(frame));
@@ -628,6 +636,7 @@
       case 'transcript_offer': return onTranscriptOffer(frame);
       case 'csat_request': return onCsatRequest();
       case 'csat': return onCsatStored(frame);
+      case 'queue': return onQueue(frame);
       default: return undefined; // the project may add types; unknown ones are ignored
     }
   }
@@ -653,6 +662,8 @@
     // A resumed conversation's history follows; what waits for an ack is sent after it.
     state.awaitingHistory = resumed && frame.resumed !== false;
     if (frame.mode || frame.status) onModeChange(frame);
+    // A reload while waiting keeps the place and the wait (the agent's name comes with `mode`).
+    if (frame.status === 'waiting') onQueue(frame);
     renderStatus();
     if (!state.awaitingHistory) flushOutbox([]);
   }
@@ -742,6 +753,15 @@
       state.unread += 1;
       renderBadge();
     }
+  }
+
+  /** The place in the queue moved (or a reconnect told it): the banner shows it. */
+  function onQueue(frame) {
+    if (typeof frame.position !== 'number') return;
+    if (state.mode !== 'queued') setMode('queued');
+    state.position = frame.position;
+    state.waitMinutes = typeof frame.estimated_wait_minutes === 'number' ? frame.estimated_wait_minutes : null;
+    renderBanner();
   }
 
   function onHandoff(h) {

@@ -190,11 +190,12 @@ async def test_a_ticket_while_no_agent_is_online_is_mailed_to_the_support_inbox(
     assert "Konto:     Studio Nord (pro, standard)" in body and "Benutzer:  u-pro-owner" in body
     assert "[REDACTED password]" in body and "Geheim123" not in body and "10:00  Sie: Hilfe" in body
 
-    # With an agent's console connected, the ticket is for the agents, not the inbox.
+    # With an agent online (console connected, status online), the ticket is for the agents.
     anna = await login(client, "anna")
     agent_ws = await client.ws_connect("/ws/agent")
     await agent_ws.send_json({"type": "auth", "token": anna["Authorization"].split()[1]})
     await receive(agent_ws, "ready")
+    assert (await client.put("/api/agents/me/status", json={"status": "online"}, headers=anna)).status == 200
     assert (await client.post("/internal/tickets", json={**ticket, "ticket_id": "T-0NL1NE"}, headers=headers)).status == 201
     sara = await login(client, "sara")
     emails = await (await client.get("/api/deliveries?status=pending,delivered,failed", headers=sara)).json()

@@ -48,6 +48,11 @@ async def test_escalation_relays_the_marker_and_switches_to_agent_mode(client, f
     marker = await receive(ws, "handoff")
     assert marker["status"] == "queued" and marker["queue"] == "tier1" and marker["position"] == 1
     assert marker["estimated_wait_minutes"] == 4
+    # Anna's console is connected but she is away: nobody is online, so after the marker the
+    # user is told so and may open a ticket or wait.
+    note = await receive(ws, "message")
+    assert note["from"] == "system" and "no agent is online" in note["text"]
+    assert [b["payload"] for b in note["buttons"]] == ['/open_ticket{"ticket_start":"here"}', "/stay_in_queue"]
 
     pushed = await receive(agent_ws, "escalation")
     assert pushed["conversation"]["id"] == conversation_id
@@ -61,6 +66,8 @@ async def test_escalation_relays_the_marker_and_switches_to_agent_mode(client, f
     pushed = await receive(agent_ws, "user_message")
     assert pushed["conversation_id"] == conversation_id and pushed["message"]["text"] == "are you there?"
     assert len(fake_rasa.received) == rasa_calls
+    acknowledged = await receive(ws, "message")
+    assert acknowledged["from"] == "system" and "added for the agent" in acknowledged["text"]
 
     claim = await client.post(f"/api/conversations/{conversation_id}/claim", headers=agent)
     assert claim.status == 200
