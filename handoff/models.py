@@ -75,6 +75,13 @@ class Agent(Base):
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     # Tokens issued at or before this moment are refused (set when a supervisor disables the agent).
     sessions_revoked_at = Column(UTCDateTime)
+    # Presence (handoff/presence.py): what the agent chose (`online` | `away`); `offline` is no
+    # console socket seen for `presence_timeout_seconds` on any instance (handoff_agent_sockets).
+    status = Column(String(8), nullable=False, default=AWAY, server_default=AWAY)
+    # At most this many claimed conversations are assigned to the agent (None: the config's default).
+    max_concurrent = Column(Integer)
+    # The last moment one of the agent's console sockets was seen (heartbeat or close).
+    last_seen_at = Column(UTCDateTime)
 
 
 class RevokedSession(Base):
@@ -86,13 +93,6 @@ class RevokedSession(Base):
     agent = Column(String(64), nullable=False)
     expires_at = Column(UTCDateTime, nullable=False, index=True)
     revoked_at = Column(UTCDateTime, nullable=False, default=utcnow)
-    # Presence (handoff/presence.py): what the agent chose (`online` | `away`); `offline` is no
-    # console socket seen for `presence_timeout_seconds` on any instance (handoff_agent_sockets).
-    status = Column(String(8), nullable=False, default=AWAY, server_default=AWAY)
-    # At most this many claimed conversations are assigned to the agent (None: the config's default).
-    max_concurrent = Column(Integer)
-    # The last moment one of the agent's console sockets was seen (heartbeat or close).
-    last_seen_at = Column(UTCDateTime)
 
 
 class AgentSocket(Base):
