@@ -125,6 +125,12 @@ def run_alembic_environment(context: Any, url: str, metadata: MetaData, version_
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                # A batch alter copies the table and drops the old one; with foreign keys on, the
+                # drop fails as soon as rows elsewhere point at it (Alembic's batch docs).
+                # On the DB-API connection (autocommit, see _on_connect): SQLite ignores the
+                # pragma inside a transaction, and SQLAlchemy would begin one around it.
+                connection.connection.execute("PRAGMA foreign_keys=OFF")
             context.configure(connection=connection, **options)
             with context.begin_transaction():
                 context.run_migrations()

@@ -17,6 +17,38 @@ from handoff.models import Conversation, metadata, utcnow
 from tests.handoff.conftest import DEMO as DEMO_FILE, intake, login, receive
 
 
+def test_an_upgrade_keeps_the_rows_of_a_database_in_use(tmp_path):
+    """Every migration step on a database with conversations, messages, tickets and actions in
+    it (SQLite copies a table to alter it: the rows pointing at it must survive)."""
+    import alembic.script
+
+    from handoff.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    script = alembic.script.ScriptDirectory.from_config(_alembic_config(url))
+    revisions = [revision.revision for revision in reversed(list(script.walk_revisions()))]
+    upgrade(url, revisions[0])
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO handoff_conversations (id, status, prioritized, tracker_event_pending, created_at, updated_at) "
+            "VALUES ('c-old', 'bot', 0, 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+        connection.execute(text(
+            "INSERT INTO handoff_messages (conversation_id, sender, text, at) "
+            "VALUES ('c-old', 'user', 'hello', '2026-01-01 00:00:00')"))
+    for revision in revisions[1:]:
+        upgrade(url, revision)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM handoff_messages WHERE conversation_id = 'c-old'")).scalar() == 1
+    engine.dispose()
+
+
+def _alembic_config(url: str):
+    from handoff.migrate import alembic_config
+
+    return alembic_config(url)
+
+
 def test_migrations_match_the_models(database_url):
     engine = make_engine(database_url)
     with engine.connect() as connection:

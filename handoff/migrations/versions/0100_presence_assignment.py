@@ -34,7 +34,7 @@ def upgrade() -> None:
     op.create_index("ix_handoff_agent_sockets_agent_last_seen_at", "handoff_agent_sockets",
                     ["agent", "last_seen_at"])
     with op.batch_alter_table("handoff_conversations", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("queue_head", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column("queue_head", sa.Boolean(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("waiting_ack_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("first_response_alerted_at", sa.DateTime(), nullable=True))
         batch_op.create_index("ix_handoff_conversations_status_agent", ["status", "agent"])
