@@ -48,6 +48,7 @@ from bot.redaction import redact
 from bot.entitlements import ANONYMOUS_OFFERS
 from bot.knowledge import load_knowledge
 from bot.triage import triage
+from bot.answers.plans import is_question
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,9 @@ QUESTION_INTENTS = frozenset({
     "ask_social_media", "ask_account_rep", "ask_live_chat", "ask_channels", "ask_my_support", "ask_tam",
 })
 WEAK_QUESTION = 0.6
+# A statement the NLU took for a ticket request or an FAQ question is the description asked for
+# when it names a need by the seed's definitions ("feature request: we would like a dark mode").
+STATEMENT_INTENTS = QUESTION_INTENTS | {"open_ticket"}
 # The queued reply's buttons (docs/architecture.md): while the conversation waits, the live-agent
 # service receives these payloads instead of Rasa and applies them to the queue entry.
 LEAVE_QUEUE_PAYLOAD = "/leave_queue"
@@ -520,10 +524,13 @@ class ValidateProblemForm(FormValidationAction):
             return {}
         intent = (tracker.latest_message or {}).get("intent") or {}
         text = latest_user_text(tracker)
-        if intent.get("name") not in QUESTION_INTENTS or not text or text.startswith("/"):
+        name = intent.get("name")
+        if name not in STATEMENT_INTENTS or not text or text.startswith("/"):
             return {}
-        weak = float(intent.get("confidence") or 0.0) < WEAK_QUESTION
+        weak = name in QUESTION_INTENTS and float(intent.get("confidence") or 0.0) < WEAK_QUESTION
         if weak or signals.describes_problem(latest_parse_data(tracker)):
+            return {PROBLEM: redact(text)}
+        if not is_question(text) and not triage(redact(text)).is_default:
             return {PROBLEM: redact(text)}
         return {}
 

@@ -32,6 +32,15 @@ _QUESTION_WORD = re.compile(
 )
 
 
+def is_question(text: str) -> bool:
+    """Phrased as a question: a question mark, a yes/no question's verb first, or a question word
+    among the first two words ("welche Nummer ...", "und wie ...")."""
+    text = text or ""
+    if "?" in text or _YES_NO_QUESTION.match(text):
+        return True
+    return any(_QUESTION_WORD.fullmatch(word) for word in re.findall(r"[\w']+", text)[:2])
+
+
 def is_yes_no_question(text: str) -> bool:
     text = text or ""
     if _YES_NO_QUESTION.match(text):

@@ -304,6 +304,11 @@ async def test_a_secret_typed_as_the_problem_is_kept_masked_for_the_form(live_ag
     # a real question in between: answered, then the form asks again
     ("welche Nummer hat der Support in Wien?", "ask_phone", 0.99, False),
     ("what counts as a P1 again?", "ask_priority", 0.97, False),
+    # a statement of a need the NLU took for a ticket request: the description
+    ("feature request: we would like a dark mode for the web portal", "open_ticket", 0.65, True),
+    # ... but asking for a ticket instead is no description
+    ("Ich möchte lieber ein Ticket aufmachen", "open_ticket", 0.9, False),
+    ("can I open a ticket instead?", "open_ticket", 0.9, False),
     # a change of mind is never the problem
     ("ne, lass mal", "cancel", 0.9, False),
 ])
