@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -65,12 +66,12 @@ def test_canned_answers_notes_export_and_csat(base_url, new_page):
     # The transcript download (text), as the service renders it: redacted, with the agent's reply.
     with anna.page.expect_download() as download:
         pane.locator('[data-export="txt"]').click()
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
     assert text.startswith(f"Gesprächsverlauf {conversation_id}") and "Telefon-Support in Deutschland" in text
     assert NOTE not in text
     with anna.page.expect_download() as download:
         pane.locator('[data-export="json"]').click()
-    exported = json.loads(open(download.value.path(), encoding="utf-8").read())
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert exported["id"] == conversation_id and exported["transcript"]
 
     assert not axe_with_list, describe(axe_with_list)
@@ -123,7 +124,7 @@ def test_the_supervisors_overview(base_url, new_page):
     view.get_by_label("Benutzer-ID").fill("u-basic-owner")
     with sara.page.expect_download() as download:
         view.locator('[data-privacy="export"]').click()
-    exported = json.loads(open(download.value.path(), encoding="utf-8").read())
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert exported["user_id"] == "u-basic-owner" and exported["conversations"][0]["id"] == widget.conversation_id
     view.locator('[data-privacy="delete"]').click()
     expect(view.locator('[data-privacy="confirm"]')).to_be_focused()
