@@ -293,6 +293,7 @@ def test_the_action_servers_answer_webhook_only_with_the_secret(cluster: Running
                                          headers={"Content-Type": "application/json"})
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=10)
+        refused.value.close()  # the error holds the response and its socket
         assert refused.value.code == 401
 
 
