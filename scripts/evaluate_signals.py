@@ -29,6 +29,8 @@ from bot.settings import ROOT
 
 SIGNALS_FILE = ROOT / "tests" / "signals" / "heldout.yml"
 TRIAGE_FILE = ROOT / "tests" / "triage" / "heldout.yml"
+# Written blind with heldout.yml and kept sealed until its first measure (tests/exam/blind/SCORES.yml).
+SEALED_TRIAGE_FILE = ROOT / "tests" / "triage" / "sealed-b.yml"
 SCORES_FILE = ROOT / "tests" / "exam" / "blind" / "SCORES.yml"
 LEVELS = PRIORITY_LEVELS
 PERSON_INTENT = "request_human"
@@ -73,6 +75,15 @@ def level_scores(pairs: Sequence[Tuple[str, str]]) -> dict:
 
 def _rows(path: Path) -> list:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or []
+
+
+def triage_set_scores(path: Path) -> dict:
+    """The triage model's level scores on a labelled set of descriptions ({text, priority})."""
+    from bot.nlu_models import nlu_models
+
+    rows = _rows(path)
+    found = nlu_models().analyse([r["text"] for r in rows])
+    return level_scores([(r["priority"], f.triage.level) for r, f in zip(rows, found)])
 
 
 def evaluate_signals(nlu_examples: Sequence[Tuple[str, str]]) -> dict:
