@@ -47,6 +47,7 @@ from bot.messages import render
 from bot.redaction import redact
 from bot.entitlements import ANONYMOUS_OFFERS
 from bot.knowledge import load_knowledge
+from bot.nlu_models import clauses
 from bot.triage import triage
 from bot.answers.plans import is_question
 
@@ -271,8 +272,8 @@ def problem_from_history(tracker: Tracker) -> str | None:
     ("Infos, wie man das Wartezimmer konfiguriert": P4), but not small talk it turned down, and a
     statement the NLU took for a ticket request or an FAQ question that names a need
     (`names_a_need`: "feature request: a dark mode", then "can a human take this?"); the request
-    for a person itself when it names one ("verbinde mich mit Tier 2, ich brauche Hilfe bei der
-    Einrichtung von SSO").
+    for a person itself when another of its clauses names one (`need_besides_request`: "verbinde
+    mich mit Tier 2, ich brauche Hilfe bei der Einrichtung von SSO").
     """
     users = _user_events(tracker)
     for index in range(len(users) - 1, -1, -1):
@@ -283,8 +284,7 @@ def problem_from_history(tracker: Tracker) -> str | None:
         safe = redact(text)
         parse_data = {"text": text, **(event.get("parse_data") or {})}
         if index == len(users) - 1:
-            # The request itself: phrased as a question or not, it counts when it names a case.
-            if signals.describes_problem(parse_data) or not triage(safe).is_default:
+            if signals.describes_problem(parse_data) or need_besides_request(safe):
                 return safe
             continue
         if REPORT_PROBLEM in (_intent(event), _intent_before_secret(event)) or signals.describes_problem(parse_data):
@@ -294,6 +294,15 @@ def problem_from_history(tracker: Tracker) -> str | None:
         if _intent(event) in STATEMENT_INTENTS and names_a_need(safe):
             return safe
     return None
+
+
+def need_besides_request(text: str) -> bool:
+    """The request for a person names a need too, question or not ("can I speak to someone?
+    feature request: a dark mode"): a clause other than the request itself names a case the
+    seed's definitions rate. "Can I speak with a support person?" names none."""
+    parts = clauses(text) or [text]
+    rest = [part for part in parts if not signals.wants_person({"text": part})]
+    return bool(rest) and not triage(" . ".join(rest)).is_default
 
 
 def names_a_need(text: str) -> bool:

@@ -203,9 +203,11 @@ class IntentRouter(_Untrained):
         if is_question(text) or not _NAMES_TICKET.search(text) or any(
                 entity.get(ENTITY_ATTRIBUTE_TYPE) == TICKET_START for entity in entities):
             return
+        # Exactly what the button sends: the rules match a message's entities as a whole, so a
+        # plan feature the words name too ("Webticket") would keep the form from starting.
         start = {ENTITY_ATTRIBUTE_TYPE: TICKET_START, ENTITY_ATTRIBUTE_VALUE: "here",
                  ENTITY_ATTRIBUTE_START: 0, ENTITY_ATTRIBUTE_END: len(text), "extractor": "IntentRouter"}
-        message.set(ENTITIES, entities + [start], add_to_output=True)
+        message.set(ENTITIES, [start], add_to_output=True)
 
     @staticmethod
     def _route(message: Message, intent: Optional[str]) -> Optional[Text]:

@@ -111,7 +111,7 @@ def test_aspects_are_features_of_their_own_and_in_pairs(knowledge):
     assert not found.aspects["narrow"]
     [row] = CueFeatures.rows([found])
     assert len(row) == FEATURE_COUNT == 6 + len(ASPECTS) + len(ASPECT_PAIRS)
-    assert row[6 + len(ASPECTS) + ASPECT_PAIRS.index(("wide", "unimpaired"))] > 0
+    assert row[6 + len(ASPECTS) + ASPECT_PAIRS.index(("wide", "workaround"))] > 0
 
 
 def test_probabilities_are_a_distribution(knowledge):
