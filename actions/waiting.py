@@ -15,14 +15,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.api.handoff import HandoffUnavailable, get_client
-from actions.context import language_of, latest_user_text, session_events
+from actions.context import language_of, latest_entities, latest_user_text, session_events
 from actions.escalation import HANDOFF_STATUS, LEAVE_QUEUE_PAYLOAD, offer_buttons
+from bot.levels import PRIORITY_LEVELS
 from bot.messages import render
 from bot.redaction import redact
 
 logger = logging.getLogger(__name__)
 
 LEAVE_QUEUE = "leave_queue"
+CORRECTION = "correction"
 CLAIMED = "claimed"
 
 
@@ -37,8 +39,11 @@ class ActionRelayToAgent(Action):
         text = redact(latest_user_text(tracker)) or "…"
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         leave = intent == LEAVE_QUEUE or text == LEAVE_QUEUE_PAYLOAD
+        # "correction, it's P2": the level of the queue entry (a set_priority has its own action)
+        named = latest_entities(tracker, "priority") if intent == CORRECTION else []
+        priority = next((level for level in named if level in PRIORITY_LEVELS), None)
         try:
-            answer = await get_client().user_message(tracker.sender_id, text, leave=leave)
+            answer = await get_client().user_message(tracker.sender_id, text, leave=leave, priority=priority)
         except HandoffUnavailable as error:
             logger.warning("a queued user's message could not reach the live-agent service: %s", error)
             dispatcher.utter_message(text=render("waiting_unreachable", lang))
@@ -49,7 +54,9 @@ class ActionRelayToAgent(Action):
         if answer.get("left"):
             dispatcher.utter_message(text=render("waiting_left", lang), buttons=offer_buttons(["ticket"], lang))
             return [SlotSet(HANDOFF_STATUS, None)]
-        if answer.get("status") == CLAIMED:
+        if priority:
+            dispatcher.utter_message(text=render("waiting_priority_changed", lang, priority=priority))
+        elif answer.get("status") == CLAIMED:
             dispatcher.utter_message(text=render("waiting_message_added_claimed", lang))
         else:
             dispatcher.utter_message(text=render("waiting_message_added", lang, position=answer.get("position") or 1))

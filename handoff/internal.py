@@ -118,7 +118,8 @@ def _store_for_agents(session: Session, conversation_id: str, text: str) -> dict
 async def user_message(request: web.Request) -> web.Response:
     """A message the user sent to Rasa directly (its REST channel) while the conversation is
     with the agents: stored in the transcript and pushed to the consoles, as a widget message
-    is. `leave: true` takes the conversation out of the queue. 409 when it is with the bot."""
+    is. `leave: true` takes the conversation out of the queue, `priority: "P2"` corrects its
+    level (a "correction, it's P2" the user typed). 409 when it is with the bot."""
     require_service(request)
     conversation_id = request.match_info["conversation_id"]
     body = await json_body(request)
@@ -128,6 +129,9 @@ async def user_message(request: web.Request) -> web.Response:
     leave = body.get("leave", False)
     if not isinstance(leave, bool):
         raise BadRequest("'leave' must be true or false", code="invalid_field")
+    priority = body.get("priority")
+    if priority is not None and priority not in PRIORITY_LEVELS:
+        raise BadRequest(f"'priority' must be one of {', '.join(PRIORITY_LEVELS)}", code="invalid_field")
     found = await request.app[DATABASE].write(_store_for_agents, conversation_id, text)
     if found is None:
         raise Conflict("the conversation is with the bot", code="not_with_agents")
@@ -135,9 +139,13 @@ async def user_message(request: web.Request) -> web.Response:
     if leave and conversation["status"] == WAITING:
         left = await waiting.leave(request.app, conversation, offer=False)
         return answer({"status": BOT if left else conversation["status"], "left": left})
-    if not await waiting.user_message(request.app, conversation, stored, {}):
+    if priority is not None:
+        await waiting.correct_priority(request.app, conversation, priority)
+        conversation = await request.app[DATABASE].read(repository.conversation_state, conversation_id)
+    elif not await waiting.user_message(request.app, conversation, stored, {}):
         await waiting.for_agents(request.app, conversation, stored)
-    return answer({"status": conversation["status"], "position": conversation.get("position"), "left": False})
+    return answer({"status": conversation["status"], "position": conversation.get("position"), "left": False,
+                   "priority": conversation["priority"]})
 
 
 def add_routes(app: web.Application) -> None:

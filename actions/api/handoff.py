@@ -87,11 +87,15 @@ class HandoffClient:
     async def create_ticket(self, payload: dict[str, Any]) -> dict[str, Any]:
         return await self._post("/internal/tickets", payload)
 
-    async def user_message(self, conversation_id: str, text: str, leave: bool = False) -> dict[str, Any] | None:
+    async def user_message(self, conversation_id: str, text: str, leave: bool = False,
+                           priority: str | None = None) -> dict[str, Any] | None:
         """A REST-channel user's message for the agents (docs/internal-api.md); None when the
         conversation is with the bot again."""
+        body: dict[str, Any] = {"text": text, "leave": leave}
+        if priority:
+            body["priority"] = priority
         return await self._post(f"/internal/conversations/{quote(conversation_id, safe='')}/messages",
-                                {"text": text, "leave": leave}, conflict_ok=True)
+                                body, conflict_ok=True)
 
     async def close(self) -> None:
         if self._session is not None and not self._session.closed:

@@ -114,3 +114,15 @@ async def test_a_queued_rest_users_messages_reach_the_agents_and_leaving_ends_th
     # with the bot again (the slot was stale in this tracker): the bot says so
     messages, events = await run_action(ActionRelayToAgent(), _said_next(tracker, "hallo?"), domain_dict)
     assert "wieder beim Bot" in texts(messages)
+
+
+async def test_a_queued_rest_user_corrects_the_priority_in_words(live_agent_service, domain_dict):
+    from actions.waiting import ActionRelayToAgent
+
+    tracker = load_tracker("problem_then_request_de", token_for("u-biz-member"))
+    await run_action(ActionEscalate(), tracker, domain_dict)
+    tracker = _said_next(tracker, "Korrektur: das ist eher P2, wichtige Teile sind beeinträchtigt", "correction")
+    tracker.latest_message["entities"] = [{"entity": "priority", "value": "P2", "start": 22, "end": 24}]
+    messages, _ = await run_action(ActionRelayToAgent(), tracker, domain_dict)
+    assert "auf P2 geändert" in texts(messages)
+    assert (await _agent_get(live_agent_service, f"/api/conversations/{tracker.sender_id}"))["priority"] == "P2"

@@ -92,7 +92,7 @@ async def test_a_rest_users_message_while_waiting_reaches_the_agents(client):
     await agent.send_json({"type": "auth", "token": anna["Authorization"].split()[1]})
     answer = await rest_message(client, "c-rest", "Wie lange dauert das noch? Passwort ist Geheim!99")
     assert answer.status == 200
-    assert await answer.json() == {"status": "waiting", "position": 1, "left": False}
+    assert await answer.json() == {"status": "waiting", "position": 1, "left": False, "priority": "P3"}
     pushed = await receive(agent, "user_message")
     assert pushed["conversation_id"] == "c-rest" and "Geheim!99" not in pushed["message"]["text"]
     detail = await (await client.get("/api/conversations/c-rest", headers=anna)).json()
@@ -121,3 +121,16 @@ async def test_rest_messages_need_the_service_token_and_a_text(client):
         assert response.status == 400, body
     unknown = await rest_message(client, "c-never-escalated", "hallo")
     assert unknown.status == 409
+
+
+async def test_a_rest_user_corrects_the_priority_while_waiting(client):
+    await intake(client, "c-rest-prio")
+    answer = await rest_message(client, "c-rest-prio", "correction, it's P2: it hurts important parts of our work",
+                                priority="P2")
+    assert (await answer.json())["priority"] == "P2"
+    anna = await login(client)
+    detail = await (await client.get("/api/conversations/c-rest-prio", headers=anna)).json()
+    assert detail["priority"] == "P2"
+    assert "correction, it's P2" in " ".join(t["text"] for t in detail["transcript"] if t["from"] == "user")
+    bad = await rest_message(client, "c-rest-prio", "P9!", priority="P9")
+    assert bad.status == 400
