@@ -160,6 +160,8 @@ CORRECTED_ENTITIES = frozenset({"country", "plan", "priority"})
 # a person: answered as `ask_live_chat`. Not when the asker speaks of themselves ("kann ich als
 # Admin mit jemandem sprechen?": that stays a request).
 RIGHTS_QUESTION = "ask_live_chat"
+OWN_SUPPORT = "ask_my_support"  # the same question taken for one about the asker's own support
+LIVE_CHAT = "tier1_chat"
 _WHO_MAY = re.compile(r"(?i)^\W*(und\s+|and\s+)?(wer|who|which\s+(users|people|accounts|members|plans))\b")
 # "Ich möchte ein Webticket aufmachen", "Webticket bitte", "I'd like to file a ticket": a wish for
 # a ticket, not a question about tickets, starts the ticket form as its button does (the
@@ -219,10 +221,17 @@ class IntentRouter(_Untrained):
             return signals.REQUEST_HUMAN
         if intent == signals.REQUEST_HUMAN and _asks_who_may(found[TEXT] or ""):
             return RIGHTS_QUESTION
+        if intent == OWN_SUPPORT and _names_live_chat(message) and _asks_who_may(found[TEXT] or ""):
+            return RIGHTS_QUESTION  # "wer darf eigentlich den Live-Chat nutzen?" is not about the asker
         if intent in CORRECTABLE and any(entity.get(ENTITY_ATTRIBUTE_TYPE) in CORRECTED_ENTITIES
                                          for entity in message.get(ENTITIES) or []):
             return CORRECTION
         return None
+
+
+def _names_live_chat(message: Message) -> bool:
+    return any(entity.get(ENTITY_ATTRIBUTE_TYPE) == "feature" and entity.get(ENTITY_ATTRIBUTE_VALUE) == LIVE_CHAT
+               for entity in message.get(ENTITIES) or [])
 
 
 def _asks_who_may(text: str) -> bool:

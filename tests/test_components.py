@@ -130,6 +130,9 @@ def test_faq_questions_and_questions_about_who_may_chat_are_not_requests():
     for question in ("wer darf eigentlich den live chat mit einem mitarbeiter nutzen?",
                      "can people with a free account chat with a live agent?"):
         assert routed(question, "request_human").get("intent")["name"] == "ask_live_chat", question
+    assert routed("Wer darf eigentlich den Live-Chat nutzen?", "ask_my_support").get("intent")["name"] \
+        == "ask_live_chat"
+    assert routed("Darf ich den Live-Chat nutzen?", "ask_my_support").get("intent")["name"] == "ask_my_support"
     # the asker speaking of themselves still asks for a person
     assert routed("Kann ich als Admin mit einem Mitarbeiter sprechen?", "request_human").get("intent")["name"] \
         == "request_human"
