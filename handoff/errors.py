@@ -1,50 +1,45 @@
 """Domain errors of the live-agent service; `app.error_middleware` turns them into JSON answers."""
 from __future__ import annotations
 
+from http import HTTPStatus
+
 
 class HandoffError(Exception):
-    """An error the client caused or may act on; `status` is its HTTP status code."""
+    """An error the client caused or may act on: `status` is its HTTP status code; `code`, unless
+    the raiser names a finer one, is the status's phrase in snake case ("not_found")."""
 
-    status = 400
-    code = "bad_request"
+    status = HTTPStatus.BAD_REQUEST
 
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        if code:
-            self.code = code
+        self.code = code or self.status.phrase.lower().replace(" ", "_")
 
 
 class BadRequest(HandoffError):
-    status = 400
-    code = "bad_request"
+    status = HTTPStatus.BAD_REQUEST
 
 
 class Unauthorized(HandoffError):
-    status = 401
-    code = "unauthorized"
+    status = HTTPStatus.UNAUTHORIZED
 
 
 class Forbidden(HandoffError):
-    status = 403
-    code = "forbidden"
+    status = HTTPStatus.FORBIDDEN
 
 
 class NotFound(HandoffError):
-    status = 404
-    code = "not_found"
+    status = HTTPStatus.NOT_FOUND
 
 
 class Conflict(HandoffError):
-    status = 409
-    code = "conflict"
+    status = HTTPStatus.CONFLICT
 
 
 class TooManyRequests(HandoffError):
     """429 with `Retry-After` (whole seconds, at least 1)."""
 
-    status = 429
-    code = "too_many_requests"
+    status = HTTPStatus.TOO_MANY_REQUESTS
 
     def __init__(self, message: str, retry_after: float, code: str | None = None) -> None:
         super().__init__(message, code)
