@@ -27,6 +27,7 @@ from bot.identity import mint_token
 from bot.settings import get_settings
 from tests.actions.conftest import (
     DEMO_OUTCOMES,
+    assert_outcome,
     handoff_markers,
     load_tracker,
     run_action,
@@ -38,32 +39,11 @@ from tests.actions.conftest import (
 DEMO_USERS = [user for user in DEMO_OUTCOMES if user]
 
 
-def _assert_outcome(messages, user_id, live_agent, conversation_id):
-    status, queue, prioritized, reason = DEMO_OUTCOMES[user_id]
-    markers = handoff_markers(messages)
-    assert len(markers) == 1, messages
-    marker = markers[0]
-    assert marker["status"] == status
-    if status == "queued":
-        assert marker == {"status": "queued", "conversation_id": conversation_id, "queue": queue,
-                          "priority": marker["priority"], "prioritized": prioritized, "position": 1}
-        assert marker["priority"] in ("P1", "P2", "P3", "P4")
-        assert [i["conversation_id"] for i in live_agent.intakes] == [conversation_id]
-    else:
-        assert live_agent.intakes == []
-        assert "ticket" in marker["offers"]
-        if status == "not_eligible":
-            assert marker["reason"] == reason
-    # The text of the same reply says it in words.
-    assert any(m.get("text") for m in messages)
-    return marker
-
-
 @pytest.mark.parametrize("user_id", list(DEMO_OUTCOMES), ids=lambda u: u or "anonymous")
 async def test_each_demo_user_after_describing_a_problem(user_id, live_agent, domain_dict):
     tracker = load_tracker("problem_then_request_de", token_for(user_id))
     messages, events = await run_action(ActionEscalate(), tracker, domain_dict)
-    marker = _assert_outcome(messages, user_id, live_agent, tracker.sender_id)
+    marker = assert_outcome(messages, user_id, live_agent, tracker.sender_id)
     assert slot_events(events)["handoff_status"] == marker["status"]
     assert slot_events(events)["needs_problem"] is False
     if marker["status"] == "queued":
@@ -88,14 +68,14 @@ async def test_each_demo_user_asking_without_a_problem(user_id, live_agent, doma
         assert slot_events(events) == {"handoff_status": "need_problem", "needs_problem": True}
         assert messages == [] and live_agent.intakes == []
     else:
-        _assert_outcome(messages, user_id, live_agent, tracker.sender_id)
+        assert_outcome(messages, user_id, live_agent, tracker.sender_id)
 
 
 @pytest.mark.parametrize("user_id", DEMO_USERS)
 async def test_each_demo_user_after_the_problem_form(user_id, live_agent, domain_dict):
     tracker = load_tracker("problem_described_de", token_for(user_id))
     messages, events = await run_action(ActionEscalate(), tracker, domain_dict)
-    marker = _assert_outcome(messages, user_id, live_agent, tracker.sender_id)
+    marker = assert_outcome(messages, user_id, live_agent, tracker.sender_id)
     if marker["status"] == "queued":
         assert marker["priority"] == "P2"  # "brechen ständig ... ab": triaged when queued
         assert slot_events(events)["problem_priority"] == "P2"
@@ -151,7 +131,7 @@ async def test_typed_claims_never_change_the_outcome(user_id, live_agent, domain
         assert slot_events(events)["needs_problem"] is True  # no tier2 short cut
         assert live_agent.intakes == []
     else:
-        _assert_outcome(messages, user_id, live_agent, tracker.sender_id)
+        assert_outcome(messages, user_id, live_agent, tracker.sender_id)
 
 
 async def test_the_most_recent_token_counts_even_if_later_messages_have_none(live_agent, domain_dict):

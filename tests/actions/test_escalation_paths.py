@@ -16,6 +16,7 @@ from actions.escalation import (
 )
 from tests.actions.conftest import (
     DEMO_OUTCOMES,
+    assert_outcome,
     handoff_markers,
     load_tracker,
     run_action,
@@ -33,24 +34,6 @@ def _ids(user):
     return user or "anonymous"
 
 
-def _assert_decision(messages, user_id, live_agent, conversation_id):
-    """Exactly one CONTRACT marker, the one SPEC §2 gives this user; returns it."""
-    status, queue, prioritized, reason = DEMO_OUTCOMES[user_id]
-    markers = handoff_markers(messages)
-    assert len(markers) == 1, messages
-    marker = markers[0]
-    assert marker["status"] == status
-    if status == "queued":
-        assert (marker["queue"], marker["prioritized"], marker["position"]) == (queue, prioritized, 1)
-        assert marker["conversation_id"] == conversation_id
-        assert [i["conversation_id"] for i in live_agent.intakes] == [conversation_id]
-    else:
-        assert live_agent.intakes == []
-        if status == "not_eligible":
-            assert marker["reason"] == reason
-    return marker
-
-
 def _clarified(messages) -> bool:
     return messages == [{**messages[0], "response": "utter_clarify"}] and not messages[0].get("text")
 
@@ -61,7 +44,7 @@ def _clarified(messages) -> bool:
 async def test_premier_plus_not_understood_is_queued_at_once(user_id, live_agent, domain_dict):
     tracker = load_tracker("not_understood_first_en", token_for(user_id))
     messages, events = await run_action(ActionNotUnderstood(), tracker, domain_dict)
-    marker = _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+    marker = assert_outcome(messages, user_id, live_agent, tracker.sender_id)
     assert marker["priority"] == "P4"  # "How do I set up ...": triaged from the unclear message
     assert "Premier+" in texts(messages) and "automatically" in texts(messages)
     assert not any(m.get("response") for m in messages)  # no clarification on top
@@ -90,7 +73,7 @@ async def test_not_understood_twice_escalates(user_id, live_agent, domain_dict):
         assert messages == [] and live_agent.intakes == []
         assert slot_events(events) == {"handoff_status": "need_problem", "needs_problem": True}
     else:
-        _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+        assert_outcome(messages, user_id, live_agent, tracker.sender_id)
         assert slot_events(events)["needs_problem"] is False
 
 
@@ -117,7 +100,7 @@ async def test_not_understood_request_for_a_person_gets_the_decision_at_once(use
         # Entitled, no problem described yet: the problem_form asks for one (no clarification).
         assert messages == [] and slot_events(events)["needs_problem"] is True
     else:
-        _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+        assert_outcome(messages, user_id, live_agent, tracker.sender_id)
 
 
 @pytest.mark.parametrize("user_id", ["u-plus-member", "u-biz-admin"])
@@ -163,7 +146,7 @@ async def test_problem_and_request_in_one_message(user_id, intent, action, lang,
     text = COMBINED[lang]
     tracker = load_tracker("problem_and_request", token_for(user_id), text=text, intent=intent, lang=lang)
     messages, events = await run_action(action(), tracker, domain_dict)
-    marker = _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+    marker = assert_outcome(messages, user_id, live_agent, tracker.sender_id)
     slots = slot_events(events)
     assert slots["handoff_status"] == marker["status"]
     assert slots.get("needs_problem", False) is False
@@ -219,7 +202,7 @@ REDACTED_REPORT = "Mein Hostschlüssel [REDACTED host key] geht nicht und ich m�
 async def test_secret_in_a_problem_and_request_still_escalates(user_id, before, live_agent, domain_dict):
     tracker = load_tracker("secret_message", token_for(user_id), text=SECRET_REPORT, before=before)
     messages, events = await run_action(ActionAfterSecret(), tracker, domain_dict)
-    marker = _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+    marker = assert_outcome(messages, user_id, live_agent, tracker.sender_id)
     slots = slot_events(events)
     assert slots["needs_problem"] is False
     everything = str(messages) + str(events) + str(live_agent.intakes)

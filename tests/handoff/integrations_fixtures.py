@@ -47,6 +47,16 @@ async def eventually(check: Callable[[], Any], timeout: float = 10.0, what: str 
         await asyncio.sleep(0.05)
 
 
+async def retrying_deliveries(client, headers: dict[str, str], what: str) -> list[dict[str, Any]]:
+    """The outbox as a supervisor (`headers`) lists it, once its newest delivery was tried twice."""
+
+    async def retrying():
+        listed = await (await client.get("/api/deliveries", headers=headers)).json()
+        return listed if listed and listed[0]["attempts"] >= 2 else None
+
+    return await eventually(retrying, what=what)
+
+
 @dataclass
 class Receiver:
     """A receiver on a fixed port that can be started late (it is 'down' until then)."""
