@@ -10,6 +10,7 @@
   'use strict';
 
   var richText = require('./lib/richtext');
+  var dom = require('./lib/dom');
   var textLimit = require('./lib/text');
   var canned = require('./lib/canned');
   var notes = require('./lib/notes');
@@ -148,12 +149,7 @@
   /* ---------- DOM helpers ---------- */
 
   function $(id) { return document.getElementById(id); }
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text != null) node.textContent = text;
-    return node;
-  }
+  function el(tag, className, text) { return dom.make(document, tag, className, text); }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
   function toast(message, kind) {

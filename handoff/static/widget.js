@@ -20,6 +20,7 @@
   if (window.BoltWidget && window.BoltWidget.version) return; // embedded twice: keep the first
 
   var richText = require('./lib/richtext');
+  var dom = require('./lib/dom');
   var textLimit = require('./lib/text');
   var csat = require('./lib/csat');
   var facts = require('./facts');
@@ -167,12 +168,7 @@
 
   /* ---------- DOM helpers ---------- */
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text != null) node.textContent = text;
-    return node;
-  }
+  function el(tag, className, text) { return dom.make(document, tag, className, text); }
 
   var SVG_NS = 'http://www.w3.org/2000/svg';
   function icon(paths, size) {

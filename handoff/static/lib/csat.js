@@ -9,6 +9,8 @@
  */
 'use strict';
 
+var make = require('./dom').make;
+
 var STRINGS = {
   de: {
     question: 'Wie zufrieden waren Sie mit unserem Support?',
@@ -30,13 +32,6 @@ function ratingFrame(score, comment) {
 }
 
 var counter = 0;
-
-function make(doc, tag, className, text) {
-  var node = doc.createElement(tag);
-  if (className) node.className = className;
-  if (text != null) node.textContent = text;
-  return node;
-}
 
 /** The rating form; `onSubmit(frame)` returns whether it was sent (the socket may be down). */
 function buildRating(doc, locale, onSubmit, maxLength) {

@@ -9,6 +9,8 @@
  */
 'use strict';
 
+var make = require('./dom').make;
+
 var STRINGS = {
   de: {
     notes: 'Interne Notizen', notesHint: 'Nur für Agenten sichtbar, nie für den Kunden.',
@@ -31,13 +33,6 @@ var STRINGS = {
 function stars(score) {
   var n = Math.max(0, Math.min(5, Number(score) || 0));
   return new Array(n + 1).join('\u2605') + new Array(5 - n + 1).join('\u2606');
-}
-
-function make(doc, tag, className, text) {
-  var node = doc.createElement(tag);
-  if (className) node.className = className;
-  if (text != null) node.textContent = text;
-  return node;
 }
 
 var formCounter = 0;

@@ -9,6 +9,8 @@
  */
 'use strict';
 
+var make = require('./dom').make;
+
 var STRINGS = {
   de: {
     open: 'Übersicht', back: 'Zurück zur Warteschlange', title: 'Übersicht für Supervisor', today: 'Heute (seit 0:00 UTC)',
@@ -55,13 +57,6 @@ var STRINGS = {
       release: 'Handed back to Bolt', 'export': 'Data export', 'delete': 'Data deleted', purge: 'Retention purge' }
   }
 };
-
-function make(doc, tag, className, text) {
-  var node = doc.createElement(tag);
-  if (className) node.className = className;
-  if (text != null) node.textContent = text;
-  return node;
-}
 
 function formatWait(seconds, lang) {
   if (seconds == null) return '–';
