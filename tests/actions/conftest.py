@@ -4,11 +4,14 @@ the live-agent service's intake."""
 from __future__ import annotations
 
 import json
-import socket
+import os
+import subprocess
+import sys
+import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Mapping
 
 import pytest
 from aiohttp import web
@@ -22,7 +25,8 @@ from bot.accounts.seed import seed
 from bot import users
 from bot.identity import mint_token
 from bot.levels import PRIORITY_LEVELS
-from bot.settings import get_settings
+from bot.settings import ROOT, get_settings
+from scripts.runtime import free_port, start_process, stop_process, wait_until_answers
 
 TRACKERS = Path(__file__).resolve().parent / "trackers"
 
@@ -116,10 +120,19 @@ async def live_agent(aiohttp_server, accounts_db):
         yield service
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def start_action_server(log: Path, inherited: Mapping[str, str] = os.environ,
+                        **env: str) -> tuple[subprocess.Popen, int]:
+    """The real action server (`python -m actions`) on a free port, `env` over `inherited`; returns
+    (process, port) once `/health` answers. Stop it with `scripts.runtime.stop_process`."""
+    port = free_port()
+    process = start_process([sys.executable, "-m", "actions"], log,
+                            env=dict(inherited, PYTHONPATH=str(ROOT), ACTION_SERVER_PORT=str(port), **env))
+    try:
+        wait_until_answers(f"http://127.0.0.1:{port}/health", process, time.monotonic() + 120, log)
+    except (RuntimeError, TimeoutError) as error:
+        stop_process(process)
+        pytest.fail(f"the action server did not start: {error}")
+    return process, port
 
 
 @asynccontextmanager
@@ -139,7 +152,7 @@ async def actions_client(url: str) -> AsyncIterator[handoff.HandoffClient]:
 @pytest.fixture
 async def live_agent_down(accounts_db):
     """The live-agent service cannot be reached (nothing listens on the port)."""
-    async with actions_client(f"http://127.0.0.1:{closed_port()}") as client:
+    async with actions_client(f"http://127.0.0.1:{free_port()}") as client:
         yield client
 
 
@@ -181,6 +194,12 @@ async def run_action(action, tracker: Tracker, domain_dict: dict[str, Any]):
 def handoff_markers(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [m["custom"]["handoff"] for m in messages
             if isinstance(m.get("custom"), dict) and "handoff" in m["custom"]]
+
+
+def decision(messages: list[dict[str, Any]]) -> tuple[Any, ...]:
+    """What the first handoff marker decided: (status, queue, priority, prioritized)."""
+    marker = handoff_markers(messages)[0]
+    return marker["status"], marker["queue"], marker["priority"], marker["prioritized"]
 
 
 def assert_outcome(messages, user_id, live_agent, conversation_id) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from bot.settings import get_settings
 from tests.actions.conftest import (
     DEMO_OUTCOMES,
     assert_outcome,
+    decision,
     handoff_markers,
     load_tracker,
     run_action,
@@ -137,9 +138,7 @@ async def test_typed_claims_never_change_the_outcome(user_id, live_agent, domain
 async def test_the_most_recent_token_counts_even_if_later_messages_have_none(live_agent, domain_dict):
     tracker = load_tracker("token_on_first_message_de", token_for("u-premier-admin"))
     messages, _ = await run_action(ActionEscalate(), tracker, domain_dict)
-    marker = handoff_markers(messages)[0]
-    assert (marker["status"], marker["queue"], marker["priority"], marker["prioritized"]) == (
-        "queued", "tier2", "P2", True)
+    assert decision(messages) == ("queued", "tier2", "P2", True)
 
 
 async def test_a_newer_token_replaces_an_older_one(live_agent, domain_dict):
@@ -165,9 +164,7 @@ async def test_transcript_for_agents_is_redacted(live_agent, domain_dict):
 async def test_premier_plus_outage_is_escalated_automatically(live_agent, domain_dict):
     tracker = load_tracker("outage_report_de", token_for("u-plus-member"))
     messages, events = await run_action(ActionTriageProblem(), tracker, domain_dict)
-    marker = handoff_markers(messages)[0]
-    assert (marker["status"], marker["queue"], marker["priority"], marker["prioritized"]) == (
-        "queued", "tier1", "P1", True)
+    assert decision(messages) == ("queued", "tier1", "P1", True)
     assert "automatisch" in texts(messages) and "1 Stunde" in texts(messages)
     slots = slot_events(events)
     assert slots["problem_priority"] == "P1" and slots["handoff_status"] == "queued"
@@ -341,9 +338,7 @@ async def test_service_down_becomes_a_ticket_that_is_forwarded_later(
 async def test_premier_plus_question_the_bot_cannot_answer_is_escalated_automatically(live_agent, domain_dict):
     tracker = load_tracker("howto_report_en", token_for("u-plus-admin"))
     messages, events = await run_action(ActionTriageProblem(), tracker, domain_dict)
-    marker = handoff_markers(messages)[0]
-    assert (marker["status"], marker["queue"], marker["priority"], marker["prioritized"]) == (
-        "queued", "tier2", "P4", True)
+    assert decision(messages) == ("queued", "tier2", "P4", True)
     assert "automatically" in texts(messages) and "urgent" not in texts(messages)
 
 

@@ -17,6 +17,7 @@ from actions.escalation import (
 from tests.actions.conftest import (
     DEMO_OUTCOMES,
     assert_outcome,
+    decision,
     handoff_markers,
     load_tracker,
     run_action,
@@ -167,9 +168,7 @@ async def test_premier_member_p1_with_a_request_is_queued(live_agent, domain_dic
     tracker = load_tracker("problem_and_request", token_for("u-premier-member"), text=text,
                            intent="report_problem", lang="de")
     messages, _ = await run_action(ActionTriageProblem(), tracker, domain_dict)
-    marker = handoff_markers(messages)[0]
-    assert (marker["status"], marker["queue"], marker["priority"], marker["prioritized"]) == (
-        "queued", "tier1", "P1", True)
+    assert decision(messages) == ("queued", "tier1", "P1", True)
 
 
 async def test_no_employee_can_start_meetings_is_a_p1_report_not_a_request(live_agent, domain_dict):

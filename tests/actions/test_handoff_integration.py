@@ -7,7 +7,7 @@ from aiohttp import ClientSession
 from actions.escalation import ActionEscalate, ActionTriageProblem
 from actions.ticket import ActionSubmitTicket
 from bot.settings import get_settings
-from tests.actions.conftest import actions_client, handoff_markers, load_tracker, run_action, texts, token_for
+from tests.actions.conftest import actions_client, decision, handoff_markers, load_tracker, run_action, texts, token_for
 
 import handoff.app as handoff_app
 
@@ -63,9 +63,7 @@ async def test_premier_plus_outage_is_queued_first(live_agent_service, domain_di
     await run_action(ActionEscalate(), load_tracker("problem_then_request_de", token_for("u-biz-admin")), domain_dict)
     tracker = load_tracker("outage_report_de", token_for("u-plus-admin"))
     messages, _ = await run_action(ActionTriageProblem(), tracker, domain_dict)
-    marker = handoff_markers(messages)[0]
-    assert (marker["status"], marker["queue"], marker["priority"], marker["prioritized"]) == (
-        "queued", "tier2", "P1", True)
+    assert decision(messages) == ("queued", "tier2", "P1", True)
     queue = await _agent_get(live_agent_service, "/api/queue")
     assert queue[0]["id"] == tracker.sender_id
 
