@@ -214,8 +214,7 @@
     var root = el('div', 'bolt-widget');
     root.setAttribute('data-state', 'closed');
 
-    var launcher = el('button', 'bolt-launcher');
-    launcher.type = 'button';
+    var launcher = dom.button(document, 'bolt-launcher');
     launcher.setAttribute('aria-expanded', 'false');
     launcher.setAttribute('aria-controls', 'bolt-panel');
     launcher.appendChild(icon(ICON_CHAT, 28));
@@ -245,8 +244,7 @@
     statusLine.appendChild(statusText);
     heading.appendChild(title);
     heading.appendChild(statusLine);
-    var closeBtn = el('button', 'bolt-close');
-    closeBtn.type = 'button';
+    var closeBtn = dom.button(document, 'bolt-close');
     closeBtn.appendChild(icon(ICON_CLOSE, 20));
     header.appendChild(avatar);
     header.appendChild(heading);
@@ -296,8 +294,7 @@
     // A cap that never refuses a text that fits: every UTF-16 unit takes at least one byte.
     input.maxLength = facts.max_text_bytes;
     input.setAttribute('autocomplete', 'off');
-    var send = el('button', 'bolt-send');
-    send.type = 'submit';
+    var send = dom.button(document, 'bolt-send', null, 'submit');
     send.appendChild(icon(ICON_SEND, 20));
     form.appendChild(label);
     form.appendChild(input);
@@ -419,8 +416,7 @@
         if (!b || (b.title == null && b.payload == null)) return;
         var title = String(b.title != null ? b.title : b.payload);
         var payload = String(b.payload != null ? b.payload : b.title);
-        var btn = el('button', 'bolt-quick-btn', title);
-        btn.type = 'button';
+        var btn = dom.button(document, 'bolt-quick-btn', title);
         btn.addEventListener('click', function () { sendText(payload, title); });
         group.appendChild(btn);
       });
@@ -785,8 +781,7 @@
    *  account's address; the button sends nothing else). The server's answer is a system message. */
   function onTranscriptOffer(frame) {
     var group = el('div', 'bolt-quick');
-    var btn = el('button', 'bolt-quick-btn', String(frame.title || ''));
-    btn.type = 'button';
+    var btn = dom.button(document, 'bolt-quick-btn', String(frame.title || ''));
     btn.addEventListener('click', function () {
       if (send({ type: 'transcript_email' })) group.parentNode.removeChild(group);
     });

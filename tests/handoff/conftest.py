@@ -223,8 +223,9 @@ async def hello(client, **fields: Any):
     return ws, welcome
 
 
-async def chat(ws, text: str, answer: str = "message") -> dict[str, Any]:
-    """The user says `text`; the next frame of kind `answer` (`handoff` after "agent please")."""
+async def chat(ws, text: str, answer: str | None = "message") -> dict[str, Any]:
+    """The user says `text`; the next frame of kind `answer` (`handoff` after "agent please";
+    None: the next frame, whatever it is)."""
     await ws.send_json({"type": "message", "text": text})
     return await receive(ws, answer)
 

@@ -9,7 +9,8 @@
  */
 'use strict';
 
-var make = require('./dom').make;
+var dom = require('./dom');
+var make = dom.make;
 
 var STRINGS = {
   de: {
@@ -67,8 +68,7 @@ function buildRating(doc, locale, onSubmit, maxLength) {
   if (maxLength) comment.maxLength = maxLength;
   var hint = make(doc, 'p', 'bolt-csat-hint');
   hint.setAttribute('role', 'status');
-  var send = make(doc, 'button', 'bolt-csat-send', s.send);
-  send.type = 'submit';
+  var send = dom.button(doc, 'bolt-csat-send', s.send, 'submit');
   form.appendChild(commentLabel);
   form.appendChild(comment);
   form.appendChild(hint);

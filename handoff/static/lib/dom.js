@@ -2,7 +2,8 @@
  * The element builder of the pages' scripts (the widget, the console and their modules).
  * Text goes in as a text node, never as HTML.
  *
- *   make(document, 'button', 'btn', 'Senden')   // <button class="btn">Senden</button>
+ *   make(document, 'p', 'hint', 'Gespeichert.')      // <p class="hint">Gespeichert.</p>
+ *   button(document, 'btn', 'Senden', 'submit')     // <button type="submit" class="btn">Senden</button>
  */
 'use strict';
 
@@ -14,4 +15,11 @@ function make(doc, tag, className, text) {
   return node;
 }
 
-module.exports = { make: make };
+/** A <button> of `type` (`button` unless given, so it never submits a form by accident). */
+function button(doc, className, text, type) {
+  var node = make(doc, 'button', className, text);
+  node.type = type || 'button';
+  return node;
+}
+
+module.exports = { make: make, button: button };

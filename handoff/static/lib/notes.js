@@ -9,7 +9,8 @@
  */
 'use strict';
 
-var make = require('./dom').make;
+var dom = require('./dom');
+var make = dom.make;
 
 var STRINGS = {
   de: {
@@ -78,8 +79,7 @@ function renderNotes(container, conversation, opts) {
   input.placeholder = s.notePlaceholder;
   input.value = kept;
   if (opts.maxLength) input.maxLength = opts.maxLength;
-  var button = make(doc, 'button', 'btn btn-secondary', s.addNote);
-  button.type = 'submit';
+  var button = dom.button(doc, 'btn btn-secondary', s.addNote, 'submit');
   form.appendChild(label);
   form.appendChild(input);
   form.appendChild(button);

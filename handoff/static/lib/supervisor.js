@@ -9,7 +9,8 @@
  */
 'use strict';
 
-var make = require('./dom').make;
+var dom = require('./dom');
+var make = dom.make;
 
 var STRINGS = {
   de: {
@@ -135,11 +136,9 @@ function mountSupervisor(opts) {
     title.id = 'supervisor-title';
     title.tabIndex = -1;
     head.appendChild(title);
-    var refresh = make(doc, 'button', 'btn btn-secondary', strings.refresh);
-    refresh.type = 'button';
+    var refresh = dom.button(doc, 'btn btn-secondary', strings.refresh);
     refresh.addEventListener('click', load);
-    var back = make(doc, 'button', 'btn btn-secondary', strings.back);
-    back.type = 'button';
+    var back = dom.button(doc, 'btn btn-secondary', strings.back);
     back.addEventListener('click', function () { hide(); opts.button.focus(); });
     head.appendChild(refresh);
     head.appendChild(back);
@@ -184,20 +183,16 @@ function mountSupervisor(opts) {
     input.autocomplete = 'off';
     input.maxLength = 128;
     input.required = true;
-    var exportBtn = make(doc, 'button', 'btn btn-secondary', strings.exportUser);
-    exportBtn.type = 'submit';
+    var exportBtn = dom.button(doc, 'btn btn-secondary', strings.exportUser, 'submit');
     exportBtn.setAttribute('data-privacy', 'export');
-    var deleteBtn = make(doc, 'button', 'btn btn-danger', strings.deleteUser);
-    deleteBtn.type = 'button';
+    var deleteBtn = dom.button(doc, 'btn btn-danger', strings.deleteUser);
     deleteBtn.setAttribute('data-privacy', 'delete');
     var confirm = make(doc, 'div', 'sup-confirm');
     confirm.hidden = true;
     var confirmText = make(doc, 'p', null);
-    var confirmBtn = make(doc, 'button', 'btn btn-danger', strings.confirmDelete);
-    confirmBtn.type = 'button';
+    var confirmBtn = dom.button(doc, 'btn btn-danger', strings.confirmDelete);
     confirmBtn.setAttribute('data-privacy', 'confirm');
-    var cancelBtn = make(doc, 'button', 'btn btn-secondary', strings.cancel);
-    cancelBtn.type = 'button';
+    var cancelBtn = dom.button(doc, 'btn btn-secondary', strings.cancel);
     confirm.appendChild(confirmText);
     confirm.appendChild(confirmBtn);
     confirm.appendChild(cancelBtn);
