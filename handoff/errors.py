@@ -16,24 +16,18 @@ class HandoffError(Exception):
         self.code = code or self.status.phrase.lower().replace(" ", "_")
 
 
-class BadRequest(HandoffError):
-    status = HTTPStatus.BAD_REQUEST
+def status_error(status: HTTPStatus) -> type[HandoffError]:
+    """The HandoffError of `status`, named after its phrase (404: `NotFound`)."""
+    name = status.phrase.title().replace(" ", "")
+    doc = f"{status.value} {status.phrase}."
+    return type(name, (HandoffError,), {"status": status, "__doc__": doc, "__module__": __name__})
 
 
-class Unauthorized(HandoffError):
-    status = HTTPStatus.UNAUTHORIZED
-
-
-class Forbidden(HandoffError):
-    status = HTTPStatus.FORBIDDEN
-
-
-class NotFound(HandoffError):
-    status = HTTPStatus.NOT_FOUND
-
-
-class Conflict(HandoffError):
-    status = HTTPStatus.CONFLICT
+BadRequest = status_error(HTTPStatus.BAD_REQUEST)
+Unauthorized = status_error(HTTPStatus.UNAUTHORIZED)
+Forbidden = status_error(HTTPStatus.FORBIDDEN)
+NotFound = status_error(HTTPStatus.NOT_FOUND)
+Conflict = status_error(HTTPStatus.CONFLICT)
 
 
 class TooManyRequests(HandoffError):
