@@ -62,10 +62,14 @@ def start_process(command: Sequence[str], log: Path, env: Optional[Mapping[str, 
 
 
 def signal_group(process: subprocess.Popen, sig: int) -> None:
-    """Send `sig` to the process's group (it may be gone already)."""
+    """Send `sig` to the process's group, or to the process alone when it leads none (started
+    without `start_process`); either may be gone already."""
     try:
         os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
+    except ProcessLookupError:
+        if process.poll() is None:
+            process.send_signal(sig)
+    except PermissionError:
         pass
 
 
