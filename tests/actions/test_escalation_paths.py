@@ -253,7 +253,7 @@ async def test_secret_in_a_request_the_intent_missed_still_gets_the_decision(use
     tracker = load_tracker("secret_message", token_for(user_id), text=text,
                            before={"name": "ask_my_support", "confidence": 0.5})
     messages, _ = await run_action(ActionAfterSecret(), tracker, domain_dict)
-    marker = _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+    marker = assert_outcome(messages, user_id, live_agent, tracker.sender_id)
     assert marker["status"] == DEMO_OUTCOMES[user_id][0]
     assert "Geheim#2026" not in str(messages) + str(live_agent.intakes)
 
