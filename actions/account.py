@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import re
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
-from actions.context import UserContext, latest_entities, latest_user_text, load_context
+from actions.context import ContextAction, UserContext, latest_entities, latest_user_text
 from bot.answers import phone, rights
 from bot.answers.context import from_sdk_tracker
 from bot.knowledge import load_knowledge
@@ -107,14 +106,12 @@ def support_lines(context: UserContext) -> list[str]:
     return lines
 
 
-class ActionMySupport(Action):
+class ActionMySupport(ContextAction):
     """`ask_my_support`: what this user's account and role entitle them to."""
 
-    def name(self) -> str:
-        return "action_my_support"
+    action_name = "action_my_support"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        context = await load_context(tracker)
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: UserContext) -> list[EventType]:
         if asks_about_phone(tracker):
             dispatcher.utter_message(**self._phone(tracker, context))
             return []
@@ -139,14 +136,12 @@ class ActionMySupport(Action):
         return {"text": answer, "buttons": country_buttons(context.lang) if may_call else []}
 
 
-class ActionTam(Action):
+class ActionTam(ContextAction):
     """`ask_tam`: name the account's technical account manager (Premier+)."""
 
-    def name(self) -> str:
-        return "action_tam"
+    action_name = "action_tam"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        context = await load_context(tracker)
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: UserContext) -> list[EventType]:
         if context.anonymous:
             # the general rule first (which plan has one), then what signing in tells
             plans = [plan.name.get(context.lang) for plan in load_knowledge().plans.values() if plan.includes(TAM)]

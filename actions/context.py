@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from bot import users
 from bot.accounts.repository import UserView
@@ -119,6 +122,25 @@ async def load_context(tracker: Tracker) -> UserContext:
     if known is None:
         return UserContext(lang=lang)
     return UserContext(lang=lang, user=known.user, rights=known.rights)
+
+
+class ContextAction(Action, ABC):
+    """An action that answers the user it knows: `act` runs with the user's context loaded.
+
+    `action_name` is its name in domain.yml; abstract, so the action server registers only the
+    subclasses."""
+
+    action_name: str
+
+    def name(self) -> str:
+        return self.action_name
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        return await self.act(dispatcher, tracker, await load_context(tracker))
+
+    @abstractmethod
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: UserContext) -> list[dict[str, Any]]:
+        """The action's events, with `context` the user's."""
 
 
 def _iso(timestamp: Any) -> str:

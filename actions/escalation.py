@@ -32,6 +32,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.api.handoff import queue_or_ticket
 from actions.context import (
+    ContextAction,
     UserContext,
     account_summary,
     events_since_handback,
@@ -381,26 +382,22 @@ async def triage_report(dispatcher: CollectingDispatcher, tracker: Tracker, cont
     return events + [SlotSet(BOT_QUESTION, ASKED_TICKET)]
 
 
-class ActionEscalate(Action):
+class ActionEscalate(ContextAction):
     """`request_human`, or the problem_form is done: decide and tell."""
 
-    def name(self) -> str:
-        return "action_escalate"
+    action_name = "action_escalate"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        context = await load_context(tracker)
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: UserContext) -> list[EventType]:
         return await escalate(dispatcher, tracker, context)
 
 
-class ActionTriageProblem(Action):
+class ActionTriageProblem(ContextAction):
     """`report_problem`: note the problem and its level; escalate when the report also asks for
     a person, and for Premier+ with P1/P2."""
 
-    def name(self) -> str:
-        return "action_triage_problem"
+    action_name = "action_triage_problem"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        context = await load_context(tracker)
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: UserContext) -> list[EventType]:
         return await triage_report(dispatcher, tracker, context, redact(latest_user_text(tracker)))
 
 
@@ -419,7 +416,7 @@ def _previous_turn_clarified(tracker: Tracker) -> bool:
     return False
 
 
-class ActionNotUnderstood(Action):
+class ActionNotUnderstood(ContextAction):
     """`nlu_fallback`: the bot cannot answer the message.
 
     Premier+ (automatic escalation): queued at once, the unclear message as the problem (unless
@@ -431,11 +428,9 @@ class ActionNotUnderstood(Action):
     once, for everyone. Always sets `needs_problem`.
     """
 
-    def name(self) -> str:
-        return "action_not_understood"
+    action_name = "action_not_understood"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        context = await load_context(tracker)
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: UserContext) -> list[EventType]:
         rights = context.rights
         queued = fresh_slot(tracker, HANDOFF_STATUS) == "queued"
         parse_data = latest_parse_data(tracker)
@@ -500,14 +495,12 @@ class ActionAfterSecret(Action):
         return events
 
 
-class ActionSetPriority(Action):
+class ActionSetPriority(ContextAction):
     """The user corrects the level: a button (`problem_priority` entity) or "das ist eher P1"."""
 
-    def name(self) -> str:
-        return "action_set_priority"
+    action_name = "action_set_priority"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        context = await load_context(tracker)
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: UserContext) -> list[EventType]:
         lang = context.lang
         named = latest_entities(tracker, PROBLEM_PRIORITY) + latest_entities(tracker, "priority")
         level = next((value for value in named if value in LEVELS), None)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions.api.handoff import new_ticket_id, submit_ticket
-from actions.context import load_context, transcript
+from actions.context import ContextAction, UserContext, transcript
 from bot.answers.ticket import email_address
 from bot.messages import render
 from bot.redaction import redact
@@ -35,29 +34,25 @@ def _reset() -> list[EventType]:
     return [SlotSet(slot, None) for slot in TICKET_SLOTS] + [SlotSet(BOT_QUESTION, None)]
 
 
-class ActionStartTicket(Action):
+class ActionStartTicket(ContextAction):
     """A fresh ticket: nothing left over from an earlier or cancelled one; a signed-in user's
     address is the one on their account."""
 
-    def name(self) -> str:
-        return "action_start_ticket"
+    action_name = "action_start_ticket"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        context = await load_context(tracker)
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: UserContext) -> list[EventType]:
         events = _reset()
         if context.user is not None:
             events.append(SlotSet(TICKET_EMAIL, context.user.email))
         return events
 
 
-class ActionSubmitTicket(Action):
+class ActionSubmitTicket(ContextAction):
     """File the confirmed ticket with the transcript and tell its number."""
 
-    def name(self) -> str:
-        return "action_submit_ticket"
+    action_name = "action_submit_ticket"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        context = await load_context(tracker)
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, context: UserContext) -> list[EventType]:
         email = context.user.email if context.user else email_address(tracker.get_slot(TICKET_EMAIL))
         if context.user is None and email is None:
             # The NLU took something for an address that is none: ask for it again, keep the rest.

@@ -159,6 +159,7 @@ _EN.update(_weights(
     password key plan plans package features include includes included difference
     between additional extra
     does doing works working work looks seems happened happening tried trying
+    open submit file create send
     germany austria switzerland spain france italy brazil india mexico zealand singapore
     australia britain kingdom united states canada poland norway sweden netherlands denmark
     belgium turkey

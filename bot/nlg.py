@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from dataclasses import replace
 from typing import Any, Dict, Optional, Text
 
 from rasa.core.nlg.generator import NaturalLanguageGenerator
@@ -31,6 +33,7 @@ from bot.answers.context import build, rasa_user_turns
 logger = logging.getLogger(__name__)
 
 UTTER_PREFIX = "utter_"
+REPEAT_IN_LANGUAGE = "utter_repeat_in_language"
 
 
 class KnowledgeNLG(NaturalLanguageGenerator):
@@ -48,24 +51,74 @@ class KnowledgeNLG(NaturalLanguageGenerator):
         output_channel: Text,
         **kwargs: Any,
     ) -> Optional[Dict[Text, Any]]:
+        if utter_action == REPEAT_IN_LANGUAGE:
+            return await self._repeat_in_language(tracker, output_channel, **kwargs)
         key = utter_action[len(UTTER_PREFIX):] if utter_action.startswith(UTTER_PREFIX) else utter_action
-        renderer = self.renderers.get(utter_action)
-        if renderer is None and key not in self.catalog:
+        if self.renderers.get(utter_action) is None and key not in self.catalog:
             return await self.domain_responses.generate(utter_action, tracker, output_channel, **kwargs)
         turns = rasa_user_turns(tracker)
+        reply, context = await self._render(utter_action, turns, tracker, kwargs)
+        if context.message_language == OTHER and not _replied_since_user(tracker):
+            return _with_language_note(reply)
+        return reply
+
+    async def _render(self, utter_action: Text, turns: list, tracker: DialogueStateTracker,
+                      values: Dict[Text, Any], lang: Optional[str] = None) -> tuple[Dict[Text, Any], Any]:
+        """The reply of `utter_action` to the user turns `turns` (in `lang` if given)."""
+        key = utter_action[len(UTTER_PREFIX):] if utter_action.startswith(UTTER_PREFIX) else utter_action
+        renderer = self.renderers.get(utter_action)
         user = None
         if renderer is not None and getattr(renderer, "needs_user", False):
             token = users.latest_identity_token(metadata for _, metadata in turns)
             if token:
                 user = await asyncio.to_thread(users.lookup, token)
-        context = build(turns, tracker.current_slot_values(), kwargs, user)
+        context = build(turns, tracker.current_slot_values(), values, user)
+        if lang:
+            context = replace(context, lang=lang)
         if renderer is not None:
-            reply = renderer(context)
-        else:
-            reply = {"text": messages.render(key, context.lang, **_fillable(kwargs))}
-        if context.message_language == OTHER and not _replied_since_user(tracker):
-            return _with_language_note(reply)
-        return reply
+            return renderer(context), context
+        return {"text": messages.render(key, context.lang, **_fillable(values))}, context
+
+    async def _repeat_in_language(self, tracker: DialogueStateTracker, output_channel: Text,
+                                  **kwargs: Any) -> Dict[Text, Any]:
+        """"Kannst du das auf Deutsch sagen?": the previous answer again, rendered from the message
+        it answered, in the language asked for (else the conversation's). An answer this NLG did
+        not render (an action's) gets a fresh start in that language instead."""
+        turns = rasa_user_turns(tracker)
+        lang = asked_language(turns[-1][0].get("text") if turns else "") or build(turns, {}, {}).lang
+        previous, answered = _previous_answer(tracker)
+        key = (previous or "")[len(UTTER_PREFIX):]
+        if previous and answered and (previous in self.renderers or key in self.catalog):
+            reply, _ = await self._render(previous, answered, tracker, kwargs, lang=lang)
+            return reply
+        return {"text": messages.render("repeat_in_language_fresh", lang)}
+
+
+_ASKED = (("de", re.compile(r"(?i)\b(deutsch\w*|german)\b")), ("en", re.compile(r"(?i)\b(englisch\w*|english)\b")))
+
+
+def asked_language(text: str) -> Optional[str]:
+    """The language a message asks for by name ("auf Deutsch", "in English"), None if it names none."""
+    found = [code for code, pattern in _ASKED if pattern.search(text or "")]
+    return found[0] if len(found) == 1 else None
+
+
+def _previous_answer(tracker: DialogueStateTracker) -> tuple[Optional[str], list]:
+    """The last `utter_*` this NLG rendered before the latest user message (a repeat passed over:
+    "auf Deutsch", then "and in English?" both mean the answer before), and the user turns up to
+    the message it answered."""
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    events = tracker.applied_events()
+    latest_user = max((i for i, e in enumerate(events) if isinstance(e, UserUttered)), default=-1)
+    for index in range(latest_user - 1, -1, -1):
+        event = events[index]
+        action = (event.metadata or {}).get("utter_action") if isinstance(event, BotUttered) else None
+        if action and action != REPEAT_IN_LANGUAGE:
+            turns = [(dict(e.parse_data or {}, text=e.text), e.metadata)
+                     for e in events[:index] if isinstance(e, UserUttered)]
+            return action, turns
+    return None, []
 
 
 def _replied_since_user(tracker: DialogueStateTracker) -> bool:

@@ -11,7 +11,8 @@ from aiohttp import WSMsgType, web
 from handoff import assignment, csat, integrations, presence, repository, services
 from handoff.errors import BadRequest, HandoffError, TooManyRequests, Unauthorized
 from handoff.httputil import (
-    answer, client_address, json_body, require_agent, require_role, require_session, session_for_token, text_field,
+    answer, choice_field, client_address, json_body, query_limit, require_agent, require_role, require_session,
+    session_for_token, text_field,
 )
 from handoff.models import QUEUES
 from handoff.repository import desk
@@ -150,10 +151,7 @@ async def send_message(request: web.Request) -> web.Response:
 
 async def transfer(request: web.Request) -> web.Response:
     agent = await require_agent(request)
-    body = await json_body(request)
-    target = body.get("queue")
-    if target not in QUEUES:
-        raise BadRequest(f"'queue' must be one of {', '.join(QUEUES)}", code="invalid_queue")
+    target = choice_field(await json_body(request), "queue", QUEUES, code="invalid_queue")
     detail = await request.app[DATABASE].write(
         repository.transfer, request.match_info["id"], agent, target
     )
@@ -197,11 +195,7 @@ async def release(request: web.Request) -> web.Response:
 async def tickets(request: web.Request) -> web.Response:
     await require_agent(request)
     status = request.query.get("status") or None
-    try:
-        limit = min(max(int(request.query.get("limit", "100")), 1), 500)
-    except ValueError:
-        raise BadRequest("'limit' must be a number") from None
-    return answer(await request.app[DATABASE].read(repository.list_tickets, status, limit))
+    return answer(await request.app[DATABASE].read(repository.list_tickets, status, query_limit(request)))
 
 
 async def ticket(request: web.Request) -> web.Response:

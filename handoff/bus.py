@@ -147,27 +147,24 @@ class RedisBus(Bus):
             return 1 if await self.deliver_here(topic, payload) else 0
 
     async def watch(self, topic: str) -> None:
-        from redis.exceptions import RedisError
-
-        if topic in self.watched:
-            return
-        await super().watch(topic)
-        try:
-            await self.pubsub.subscribe(self.prefix + topic)
-        except (RedisError, OSError) as error:
-            # The listener's reconnect subscribes again to what `pubsub.channels` lists.
-            logger.warning("bus: could not subscribe to %s yet: %s", topic, error)
+        if topic not in self.watched:
+            await super().watch(topic)
+            await self._follow(self.pubsub.subscribe, topic)
 
     async def unwatch(self, topic: str) -> None:
+        if topic in self.watched:
+            await super().unwatch(topic)
+            await self._follow(self.pubsub.unsubscribe, topic)
+
+    async def _follow(self, change: Callable[[str], Awaitable[Any]], topic: str) -> None:
+        """(Un)subscribe the topic's channel as `watched` now says; while Redis is away the
+        listener's reconnect subscribes again to what `pubsub.channels` lists."""
         from redis.exceptions import RedisError
 
-        if topic not in self.watched:
-            return
-        await super().unwatch(topic)
         try:
-            await self.pubsub.unsubscribe(self.prefix + topic)
+            await change(self.prefix + topic)
         except (RedisError, OSError) as error:
-            logger.info("bus: could not unsubscribe from %s: %s", topic, error)
+            logger.warning("bus: Redis did not take the %s of %s yet: %s", change.__name__, topic, error)
 
     async def healthy(self) -> bool:
         from redis.exceptions import RedisError

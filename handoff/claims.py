@@ -185,6 +185,15 @@ def unclaimed_tracker_events(session: Session, limit: int = 100) -> list[str]:
 
 # --- SLA reminders ----------------------------------------------------------------------------
 
+# The deadlines warned about: (kind, when it is due, when it was warned about, when it was met
+# early: a first response needs no warning once it is given; a restoration has no such column).
+SLA_DEADLINES = (
+    ("first_response", Conversation.first_response_due, Conversation.first_response_warned_at,
+     Conversation.first_response_at),
+    ("restoration", Conversation.restoration_due, Conversation.restoration_warned_at, None),
+)
+
+
 def due_sla_warnings(session: Session, horizon: datetime) -> list[dict[str, Any]]:
     """Conversations whose deadline falls before `horizon`, each warned about once in all.
 
@@ -193,29 +202,15 @@ def due_sla_warnings(session: Session, horizon: datetime) -> list[dict[str, Any]
     """
     now = utcnow()
     warnings = []
-    first = session.scalars(
-        select(Conversation).where(
-            Conversation.status.in_(AGENT_MODE),
-            Conversation.first_response_at.is_(None),
-            Conversation.first_response_due.is_not(None),
-            Conversation.first_response_due <= horizon,
-            Conversation.first_response_warned_at.is_(None),
-        ).with_for_update(skip_locked=True)
-    ).all()
-    for conversation in first:
-        conversation.first_response_warned_at = now
-        warnings.append(("first_response", conversation.first_response_due, conversation))
-    restore = session.scalars(
-        select(Conversation).where(
-            Conversation.status.in_(AGENT_MODE),
-            Conversation.restoration_due.is_not(None),
-            Conversation.restoration_due <= horizon,
-            Conversation.restoration_warned_at.is_(None),
-        ).with_for_update(skip_locked=True)
-    ).all()
-    for conversation in restore:
-        conversation.restoration_warned_at = now
-        warnings.append(("restoration", conversation.restoration_due, conversation))
+    for kind, due, warned, met in SLA_DEADLINES:
+        conditions = [Conversation.status.in_(AGENT_MODE), due.is_not(None), due <= horizon, warned.is_(None)]
+        if met is not None:
+            conditions.append(met.is_(None))
+        for conversation in session.scalars(
+            select(Conversation).where(*conditions).with_for_update(skip_locked=True)
+        ).all():
+            setattr(conversation, warned.key, now)
+            warnings.append((kind, getattr(conversation, due.key), conversation))
     session.flush()
     return [
         {

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from handoff import outbox
 from handoff.errors import BadRequest
-from handoff.httputil import answer, require_role
+from handoff.httputil import answer, query_limit, require_role
 from handoff.integrations import OUTBOX
 from handoff.state import DATABASE
 
@@ -28,11 +28,7 @@ def _delivery_id(request: web.Request) -> int:
 async def list_deliveries(request: web.Request) -> web.Response:
     await require_role(request, SUPERVISOR)
     states = [s.strip() for s in request.query.get("status", "failed,retrying").split(",") if s.strip()]
-    try:
-        limit = min(max(int(request.query.get("limit", "100")), 1), 500)
-    except ValueError:
-        raise BadRequest("'limit' must be a number") from None
-    return answer(await request.app[DATABASE].read(outbox.list_deliveries, states, limit))
+    return answer(await request.app[DATABASE].read(outbox.list_deliveries, states, query_limit(request)))
 
 
 async def delivery(request: web.Request) -> web.Response:

@@ -83,6 +83,22 @@ def require_service(request: web.Request) -> None:
         raise Unauthorized("service token required")
 
 
+def query_limit(request: web.Request, default: int = 100, most: int = 500) -> int:
+    """`?limit=`, held to 1..`most`; 400 when it is not a number."""
+    try:
+        return min(max(int(request.query.get("limit", str(default))), 1), most)
+    except ValueError:
+        raise BadRequest("'limit' must be a number") from None
+
+
+def choice_field(body: dict[str, Any], name: str, choices: tuple[str, ...], code: str) -> str:
+    """`body[name]`, which must be one of `choices`; 400 with `code` otherwise."""
+    value = body.get(name)
+    if value not in choices:
+        raise BadRequest(f"'{name}' must be one of {', '.join(choices)}", code=code)
+    return value
+
+
 def text_field(body: dict[str, Any], name: str, max_bytes: int) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():

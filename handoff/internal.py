@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.levels import PRIORITY_LEVELS
 from handoff import assignment, claims, integrations, repository, services, waiting
 from handoff.errors import BadRequest, Conflict
-from handoff.httputil import answer, json_body, require_service
+from handoff.httputil import answer, choice_field, json_body, require_service
 from handoff.models import AGENT_MODE, BOT, QUEUES, WAITING, Conversation
 from handoff.repository import Escalation
 from handoff.state import DATABASE
@@ -48,9 +48,7 @@ def parse_escalation(body: dict[str, Any]) -> Escalation:
     conversation_id = body.get("conversation_id")
     if not isinstance(conversation_id, str) or not 0 < len(conversation_id) <= MAX_ID:
         raise BadRequest("'conversation_id' is required", code="invalid_field")
-    queue = body.get("queue")
-    if queue not in QUEUES:
-        raise BadRequest(f"'queue' must be one of {', '.join(QUEUES)}", code="invalid_field")
+    queue = choice_field(body, "queue", QUEUES, code="invalid_field")
     priority = body.get("priority")
     if priority is not None and priority not in PRIORITY_LEVELS:
         raise BadRequest(f"'priority' must be one of {', '.join(PRIORITY_LEVELS)}", code="invalid_field")

@@ -16,7 +16,7 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import declarative_base, declared_attr, relationship
 from sqlalchemy.sql import false
 from sqlalchemy.types import TypeDecorator
 
@@ -60,6 +60,16 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class OfConversation:
+    """The id and the conversation of a row that belongs to one (a message, a note, a rating)."""
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+
+    @declared_attr
+    def conversation_id(cls) -> Column:
+        return Column(String(128), ForeignKey("handoff_conversations.id"), nullable=False, index=True)
 
 
 class Agent(Base):
@@ -147,19 +157,31 @@ class Conversation(Base):
         "Message", order_by="Message.id", back_populates="conversation", lazy="raise"
     )
 
+    def to_queue(self, now: datetime, *, head: bool = False) -> None:
+        """Waiting in its queue with no agent on it; `head`: first in the queue until claimed."""
+        self.status = WAITING
+        self.agent = None
+        self.claimed_at = None
+        self.queue_head = head
+        self.updated_at = now
+
+    def assign(self, agent: str, now: datetime) -> None:
+        """Claimed by `agent` (the conditional UPDATE of `repository.claim` writes the same)."""
+        self.status = CLAIMED
+        self.agent = agent
+        self.claimed_at = now
+        self.queue_head = False
+        self.updated_at = now
+
     __table_args__ = (
         Index("ix_handoff_conversations_status_queue", "status", "queue"),
         Index("ix_handoff_conversations_status_agent", "status", "agent"),
     )
 
 
-class Message(Base):
+class Message(OfConversation, Base):
     __tablename__ = "handoff_messages"
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    conversation_id = Column(
-        String(128), ForeignKey("handoff_conversations.id"), nullable=False, index=True
-    )
     sender = Column(String(8), nullable=False)  # user | bot | agent | system
     text = Column(Text, nullable=False, default="")
     buttons = Column(JSON)
@@ -255,29 +277,21 @@ class Delivery(Base):
     )
 
 
-class Note(Base):
+class Note(OfConversation, Base):
     """An agent's internal note on a conversation: agents see it, the user never does."""
 
     __tablename__ = "handoff_notes"
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    conversation_id = Column(
-        String(128), ForeignKey("handoff_conversations.id"), nullable=False, index=True
-    )
     agent = Column(String(64), nullable=False)
     text = Column(Text, nullable=False)
     at = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
-class Csat(Base):
+class Csat(OfConversation, Base):
     """One rating asked for after a resolve (`requested_at`), answered or not (`score`)."""
 
     __tablename__ = "handoff_csat"
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    conversation_id = Column(
-        String(128), ForeignKey("handoff_conversations.id"), nullable=False, index=True
-    )
     agent = Column(String(64))  # who resolved it
     requested_at = Column(UTCDateTime, nullable=False, default=utcnow)
     score = Column(Integer)  # 1..5; NULL while unanswered

@@ -17,8 +17,7 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from handoff import repository
-from handoff.errors import BadRequest
-from handoff.httputil import answer, json_body, require_agent
+from handoff.httputil import answer, choice_field, json_body, require_agent
 from handoff.models import AGENT_STATUSES, ONLINE
 from handoff.repository import AgentInfo
 from handoff.state import CONFIG, DATABASE, HUB
@@ -77,10 +76,7 @@ async def disconnected(app: web.Application, socket: web.WebSocketResponse) -> N
 
 async def set_status(request: web.Request) -> web.Response:
     agent = await require_agent(request)
-    body = await json_body(request)
-    status = body.get("status")
-    if status not in AGENT_STATUSES:
-        raise BadRequest(f"'status' must be one of {', '.join(AGENT_STATUSES)}", code="invalid_status")
+    status = choice_field(await json_body(request), "status", AGENT_STATUSES, code="invalid_status")
     app = request.app
     await app[DATABASE].write(repository.set_status, agent.username, status)
     state = await _announce(app, agent.username)

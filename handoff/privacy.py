@@ -24,7 +24,7 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from handoff.errors import BadRequest
-from handoff.httputil import answer, require_role
+from handoff.httputil import answer, query_limit, require_role
 from handoff.models import utcnow
 from handoff.repository import privacy
 from handoff.state import CONFIG, DATABASE, HUB
@@ -62,13 +62,6 @@ async def delete_user_data(request: web.Request) -> web.Response:
     return answer(result)
 
 
-def _limit(request: web.Request) -> int:
-    try:
-        return min(max(int(request.query.get("limit", "100")), 1), 500)
-    except ValueError:
-        raise BadRequest("'limit' must be a number") from None
-
-
 async def audit(request: web.Request) -> web.Response:
     await require_role(request, SUPERVISOR)
     actions = [a.strip() for a in request.query.get("action", "").split(",") if a.strip()]
@@ -77,7 +70,7 @@ async def audit(request: web.Request) -> web.Response:
         raise BadRequest("'before' is an entry's id", code="invalid_id")
     rows = await request.app[DATABASE].read(
         privacy.list_audit, actions, request.query.get("agent") or None,
-        request.query.get("conversation_id") or None, _limit(request), int(before) if before else None)
+        request.query.get("conversation_id") or None, query_limit(request), int(before) if before else None)
     return answer(rows)
 
 

@@ -13,19 +13,18 @@ import os
 import re
 import sys
 import time
+from pathlib import Path
 from typing import Callable
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page, sync_playwright
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
+from playwright.sync_api import Locator, Page, sync_playwright  # noqa: E402
+
+from tests.e2e.pages import context_options, launch_chromium  # noqa: E402
+
 # The seed's numbers for Germany: +49.30.80098621 and +49 0800.0010429 (extension 2).
 GERMANY = ("493080098621", "4908000010429")
 QUESTION = "Wie lautet die Telefonnummer des Supports in Deutschland?"
@@ -89,10 +88,8 @@ class Checks:
 def run(base_url: str, screenshot_dir: str | None) -> int:
     checks = Checks()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=ARGS
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="de-DE")
+        browser = launch_chromium(playwright)
+        context = browser.new_context(**context_options())
         page = context.new_page()
         try:
             page.goto(base_url + "/")

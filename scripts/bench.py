@@ -47,8 +47,8 @@ from typing import Dict, List, Optional
 from bot.settings import ROOT
 from scripts import loadgen
 from scripts.evaluate import machine, rasa_version
-from scripts.runtime import prepare_database, rasa_env
-from scripts.stack import READY_TIMEOUT_SECONDS, Service, Stack, free_port
+from scripts.runtime import free_port, prepare_database, rasa_env, start_process
+from scripts.stack import READY_TIMEOUT_SECONDS, Service, Stack
 
 PYTHON = sys.executable
 
@@ -144,9 +144,7 @@ def start_stock(directory: Path, log_dir: Path) -> "tuple[Service, str, float]":
                              "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
                     f"http://127.0.0.1:{port}/")
     started = time.monotonic()
-    with open(log_dir / "stock-rasa.log", "ab") as log:  # the child has its own descriptor
-        stock.process = subprocess.Popen(stock.command, cwd=directory, env=rasa_env(), stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+    stock.process = start_process(stock.command, log_dir / "stock-rasa.log", env=rasa_env(), cwd=directory)
     url = f"http://127.0.0.1:{port}"
     try:
         ready = first_answer(url, started + STOCK_READY_TIMEOUT_SECONDS) - started

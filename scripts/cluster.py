@@ -33,8 +33,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -42,6 +40,7 @@ from typing import Dict, List, Optional, Sequence
 import yaml
 
 from bot.settings import DEV_ACTION_SERVER_SECRET, ROOT, InsecureSettings, get_settings
+from scripts.runtime import answers, postgres_bin_dir
 
 PYTHON = sys.executable
 READY_TIMEOUT_SECONDS = 420
@@ -78,11 +77,10 @@ def ensure_packages(out=sys.stdout) -> None:
 
 
 def postgres_bin(name: str) -> str:
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
-                        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
-    if not candidates:
+    directory = postgres_bin_dir()
+    if directory is None or not (directory / name).exists():
         raise SystemExit(f"PostgreSQL's {name} not found (apt-get install postgresql)")
-    return candidates[-1]
+    return str(directory / name)
 
 
 # --- the layout -------------------------------------------------------------------------------
@@ -119,14 +117,6 @@ def port_in_use(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.3)
         return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _answers(url: str, timeout: float = 2.0) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def _quote(value: str) -> str:
@@ -436,7 +426,7 @@ backend actions
         checks += [f"http://127.0.0.1:{port}/health" for port in self.ports.actions]
         checks += [f"{self.rasa_url(i)}/status?token={token}" for i in range(len(self.ports.rasa))]
         checks += [f"{self.public_url}/health", f"http://127.0.0.1:{self.ports.actions_balancer}/health"]
-        return all(_answers(url) for url in checks)
+        return all(answers(url) for url in checks)
 
 
 def _tail(path: Path, position: int) -> tuple[List[str], int]:

@@ -138,6 +138,14 @@ async def _think(think: float, rng: random.Random, first: bool = False) -> None:
         await asyncio.sleep(rng.uniform(0, think) if first else rng.uniform(0.5 * think, 1.5 * think))
 
 
+async def _turn(position: int, think: float, rng: random.Random, budget: _Budget) -> bool:
+    """Before a conversation's turn: think (not before its first), then take a message from the
+    budget; False when the budget is spent."""
+    if position:
+        await _think(think, rng)
+    return budget.take()
+
+
 async def _rest_user(session: aiohttp.ClientSession, url: str, index: int, budget: _Budget, result: RunResult,
                      prefix: str, think: float = 0.0) -> None:
     n = index
@@ -147,9 +155,7 @@ async def _rest_user(session: aiohttp.ClientSession, url: str, index: int, budge
         script = CONVERSATIONS[n % len(CONVERSATIONS)]
         sender = f"{prefix}-{uuid.uuid4().hex[:12]}"
         for position, text in enumerate(script):
-            if position:
-                await _think(think, rng)
-            if not budget.take():
+            if not await _turn(position, think, rng, budget):
                 return
             started = time.perf_counter()
             try:
@@ -188,9 +194,7 @@ async def _ws_user(session: aiohttp.ClientSession, url: str, index: int, budget:
                     n += 1
                     continue
                 for position, text in enumerate(script):
-                    if position:
-                        await _think(think, rng)
-                    if not budget.take():
+                    if not await _turn(position, think, rng, budget):
                         return
                     started = time.perf_counter()
                     await socket.send_json({"type": "message", "text": text})

@@ -9,12 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, TextIO
@@ -22,6 +19,7 @@ from typing import Callable, Dict, List, Optional, TextIO
 import yaml
 
 from bot.settings import ROOT, InsecureSettings, from_environment, get_settings
+from scripts.runtime import answers, reap, signal_group, start_process
 
 PYTHON = sys.executable
 # Rasa's first answer after start includes loading the model (about 20 s on 2 cores).
@@ -32,20 +30,6 @@ STOP_SECONDS = 7
 RESTART_BACKOFF_MAX_SECONDS = 30
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status < 500
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @dataclass
 class Service:
     name: str
@@ -54,38 +38,18 @@ class Service:
     process: Optional[subprocess.Popen] = None
 
     def start(self, env: Dict[str, str], log_dir: Path) -> None:
-        # The child writes to its own copy of the descriptor; ours is closed right away.
-        with open(log_dir / f"{self.name}.log", "ab") as log:
-            self.process = subprocess.Popen(
-                self.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = start_process(self.command, log_dir / f"{self.name}.log", env=env)
 
     def terminate(self) -> None:
         """Send TERM to the service's process group (it may be gone already)."""
         if self.process and self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            signal_group(self.process, signal.SIGTERM)
 
     def reap(self, deadline: float) -> None:
-        """Wait for the process until `deadline`, then KILL its group."""
+        """Wait for the process until `deadline`, then KILL its group (and what it left in it)."""
         if self.process is None:
             return
-        try:
-            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.process.wait()
-        # A crashed service may have left children (Sanic workers) in its group.
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        reap(self.process, deadline)
         self.process = None
 
     def stop(self) -> None:
@@ -100,7 +64,7 @@ class Service:
         while time.monotonic() < deadline and not cancelled():
             if self.process and self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode} (see its log)")
-            if _answers(self.health_url):
+            if answers(self.health_url):
                 return
             time.sleep(0.5)
         if not cancelled():

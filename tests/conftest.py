@@ -134,7 +134,8 @@ def stack(tmp_path_factory):
     The model is the one `make test` trains before running pytest; the database is a fresh
     SQLite file with the demo data. `stack.restart_handoff()` restarts the live-agent service.
     """
-    from scripts.stack import Stack, free_port
+    from scripts.runtime import free_port
+    from scripts.stack import Stack
 
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does it first)")

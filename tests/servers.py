@@ -18,13 +18,10 @@ slow, copies are fast). The pytest fixtures around all this are in `tests/confte
 """
 from __future__ import annotations
 
-import glob
 import itertools
 import os
 import pwd
-import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -34,6 +31,9 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+from scripts import runtime
+from scripts.runtime import free_port, start_process, stop_process
 
 INSTALL_HINT = (
     "run `scripts/system_deps.sh` as root (`make test` does) or install the Debian packages "
@@ -48,22 +48,11 @@ class ServerUnavailable(RuntimeError):
     """A server's binaries are missing or it did not start; the message says what to do."""
 
 
-def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def postgres_bin_dir() -> Path:
-    """The newest /usr/lib/postgresql/<version>/bin with initdb and pg_ctl (or $POSTGRES_BIN)."""
-    candidates = [os.environ["POSTGRES_BIN"]] if os.environ.get("POSTGRES_BIN") else sorted(
-        glob.glob("/usr/lib/postgresql/*/bin"),
-        key=lambda path: [int(part) for part in re.findall(r"\d+", Path(path).parent.name)], reverse=True,
-    )
-    for directory in map(Path, candidates):
-        if (directory / "initdb").exists() and (directory / "pg_ctl").exists():
-            return directory
-    raise ServerUnavailable(f"no PostgreSQL server binaries (initdb, pg_ctl) in /usr/lib/postgresql/*/bin: {INSTALL_HINT}")
+    directory = runtime.postgres_bin_dir()
+    if directory is None:
+        raise ServerUnavailable(f"no PostgreSQL server binaries (initdb, pg_ctl) in /usr/lib/postgresql/*/bin: {INSTALL_HINT}")
+    return directory
 
 
 def _unprivileged_user() -> pwd.struct_passwd | None:
@@ -231,13 +220,11 @@ class RedisServer:
             raise ServerUnavailable(f"no redis-server on PATH or in /usr/bin: {INSTALL_HINT}")
         directory = Path(tempfile.mkdtemp(prefix="bolt-redis-"))
         port = port or free_port()
-        log = open(directory / "redis.log", "wb")
-        process = subprocess.Popen(
+        process = start_process(
             [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(directory), "--daemonize", "no"],
-            stdout=log, stderr=subprocess.STDOUT,
+            directory / "redis.log", cwd=directory,
         )
-        log.close()
         server = cls(directory=directory, port=port, process=process)
         try:
             server._wait_until_ready()
@@ -277,13 +264,7 @@ class RedisServer:
             client.close()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def __enter__(self) -> "RedisServer":

@@ -280,3 +280,22 @@ async def test_an_account_question_naming_a_plan_feature_gets_the_plan_answer(nl
     answer = await reply(nlg, domain, "utter_account_rep",
                          user_says("Does Premier come with a technical account manager for us?", "ask_account_rep"))
     assert answer["text"].startswith("No") and "Premier+" in answer["text"]
+
+
+async def test_the_previous_answer_again_in_the_language_asked_for(nlg, domain):
+    from rasa.shared.core.events import BotUttered
+
+    events = user_says("phone number for Japan", "ask_phone")
+    first = await reply(nlg, domain, "utter_phone", events)
+    events += [BotUttered(first["text"], metadata={"utter_action": "utter_phone"})]
+    events += user_says("Kannst du mir das nochmal auf Deutsch sagen?", "repeat_in_language")
+    again = await reply(nlg, domain, "utter_repeat_in_language", events)
+    assert again["text"].startswith("Telefon-Support in Japan") and digits(again["text"]) == digits(first["text"])
+    # asked in German for English: the language named wins, and it is still Japan's answer
+    events += [BotUttered(again["text"], metadata={"utter_action": "utter_repeat_in_language"})]
+    events += user_says("bitte auf Englisch", "repeat_in_language")
+    english = await reply(nlg, domain, "utter_repeat_in_language", events)
+    assert english["text"].startswith("Phone support in Japan")
+    # nothing this NLG rendered to repeat (an action's answer): a fresh start in that language
+    fresh = await reply(nlg, domain, "utter_repeat_in_language", user_says("in English please", "repeat_in_language"))
+    assert fresh["text"].startswith("Sure, in English")

@@ -11,10 +11,11 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-from scripts.stack import STOP_SECONDS, Service, Stack, free_port
+from scripts import runtime
+from scripts.runtime import free_port
+from scripts.stack import STOP_SECONDS, Service, Stack
 
 SERVER = """
 import http.server, signal, sys, time
@@ -40,11 +41,7 @@ class FakeStack(Stack):
 
 
 def answers(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
+    return runtime.answers(f"http://127.0.0.1:{port}/")
 
 
 def test_a_crashed_service_is_restarted_and_the_others_keep_serving(tmp_path):

@@ -149,10 +149,7 @@ def transfer(session: Session, conversation_id: str, agent: AgentInfo, queue: st
     conversation = _with_agents(session, conversation_id, agent, code="not_in_queue")
     previous = conversation.queue
     conversation.queue = queue
-    conversation.status = WAITING
-    conversation.agent = None
-    conversation.claimed_at = None
-    conversation.updated_at = utcnow()
+    conversation.to_queue(utcnow())
     audit(session, agent.username, "transfer", conversation_id, **{"from": previous, "to": queue})
     session.flush()
     return {**conversation_dict(conversation), "previous_queue": previous}

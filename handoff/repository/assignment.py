@@ -49,11 +49,7 @@ def assign_waiting(
         if not candidates:
             continue
         agent = min(candidates, key=lambda a: (load.get(a.username, 0), a.username))
-        conversation.status = CLAIMED
-        conversation.agent = agent.username
-        conversation.claimed_at = now
-        conversation.queue_head = False
-        conversation.updated_at = now
+        conversation.assign(agent.username, now)
         load[agent.username] = load.get(agent.username, 0) + 1
         room[agent.username] -= 1
         audit(session, agent.username, "claim", conversation.id, assigned=True)
@@ -84,12 +80,8 @@ def reassign_offline(
     ).all()
     moved = []
     for conversation, username in rows:
-        conversation.status = WAITING
-        conversation.agent = None
-        conversation.claimed_at = None
-        conversation.queue_head = True
+        conversation.to_queue(now, head=True)
         conversation.waiting_ack_at = None
-        conversation.updated_at = now
         audit(session, username, "reassign", conversation.id, reason="offline")
         moved.append({**conversation_dict(conversation), "previous_agent": username})
     session.flush()

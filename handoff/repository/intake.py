@@ -77,16 +77,13 @@ def escalate(
     else:
         if conversation.status != WAITING:
             newly_queued = True
-            conversation.status = WAITING
+            conversation.to_queue(now)
             conversation.escalated_at = now
-            conversation.agent = None
-            conversation.claimed_at = None
             conversation.first_response_at = None
             conversation.first_response_warned_at = None
             conversation.restoration_warned_at = None
             conversation.first_response_alerted_at = None
             conversation.waiting_ack_at = None
-            conversation.queue_head = False
         conversation.queue = escalation.queue
         conversation.priority = escalation.priority
         conversation.prioritized = escalation.prioritized

@@ -10,6 +10,7 @@
   'use strict';
 
   var richText = require('./lib/richtext');
+  var dom = require('./lib/dom');
   var textLimit = require('./lib/text');
   var canned = require('./lib/canned');
   var notes = require('./lib/notes');
@@ -148,12 +149,7 @@
   /* ---------- DOM helpers ---------- */
 
   function $(id) { return document.getElementById(id); }
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text != null) node.textContent = text;
-    return node;
-  }
+  function el(tag, className, text) { return dom.make(document, tag, className, text); }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
   function toast(message, kind) {
@@ -474,8 +470,7 @@
       var isNew = !!state.unseenEscalations[entry.id];
       li.classList.toggle('q-item--new', isNew);
       if (state.active === entry.id) li.classList.add('q-item--active');
-      var btn = el('button', 'q-open');
-      btn.type = 'button';
+      var btn = dom.button(document, 'q-open');
       btn.addEventListener('click', function () { markSeen(entry.id); openTab(entry.id, true); });
 
       var top = el('div', 'q-top');
@@ -535,8 +530,7 @@
     if (!state.tabs[id]) {
       // The tab list holds tabs only (ARIA): the "×" is part of the tab for the pointer, Delete
       // closes the focused tab, and the conversation's own actions have a "Close tab" button.
-      var tabBtn = el('button', 'tab');
-      tabBtn.type = 'button';
+      var tabBtn = dom.button(document, 'tab');
       tabBtn.id = 'tab-' + id;
       tabBtn.setAttribute('role', 'tab');
       tabBtn.setAttribute('aria-controls', 'pane-' + id);
@@ -643,8 +637,7 @@
     titleBox.appendChild(title);
     titleBox.appendChild(meta);
     var actions = el('div', 'conv-actions');
-    var closeBtn = el('button', 'btn btn-secondary conv-close', '×');
-    closeBtn.type = 'button';
+    var closeBtn = dom.button(document, 'btn btn-secondary conv-close', '×');
     closeBtn.setAttribute('aria-label', t('closeTab'));
     closeBtn.title = t('closeTab');
     closeBtn.addEventListener('click', function () { closeTabAndFocus(id); });
@@ -670,11 +663,9 @@
     // A cap that never refuses a text that fits: every UTF-16 unit takes at least one byte.
     input.maxLength = facts.max_text_bytes;
     input.placeholder = t('replyPlaceholder');
-    var send = el('button', 'btn btn-primary', t('send'));
-    send.type = 'submit';
+    var send = dom.button(document, 'btn btn-primary', t('send'), 'submit');
     var hint = el('p', 'reply-hint', t('claimFirst'));
-    var cannedBtn = el('button', 'btn btn-secondary canned-btn', canned.STRINGS[lang].button);
-    cannedBtn.type = 'button';
+    var cannedBtn = dom.button(document, 'btn btn-secondary canned-btn', canned.STRINGS[lang].button);
     var cannedHint = el('span', 'sr-only', canned.STRINGS[lang].hint);
     cannedHint.id = 'canned-hint-' + id;
     input.setAttribute('aria-describedby', cannedHint.id);
@@ -768,8 +759,7 @@
 
     clear(pane.actions);
     function action(label, kind, handler) {
-      var b = el('button', 'btn ' + kind, label);
-      b.type = 'button';
+      var b = dom.button(document, 'btn ' + kind, label);
       b.setAttribute('data-action', handler.name || '');
       b.addEventListener('click', function () { b.disabled = true; handler(id).then(function () { b.disabled = false; }); });
       pane.actions.appendChild(b);
@@ -828,8 +818,7 @@
     box.appendChild(el('h3', 'card-title', strings.transcriptTitle));
     var row = el('div', 'export-row');
     [['txt', strings.exportTxt, strings.exportTxtLabel], ['json', strings.exportJson, strings.exportJsonLabel]].forEach(function (f) {
-      var b = el('button', 'btn btn-secondary', f[1]);
-      b.type = 'button';
+      var b = dom.button(document, 'btn btn-secondary', f[1]);
       b.setAttribute('aria-label', f[2]);
       b.setAttribute('data-export', f[0]);
       b.addEventListener('click', function () {
@@ -853,8 +842,7 @@
   function mountSupervisorPage() {
     var button = $('supervisor-toggle');
     if (!button) {
-      button = el('button', 'btn btn-ghost');
-      button.type = 'button';
+      button = dom.button(document, 'btn btn-ghost');
       button.id = 'supervisor-toggle';
       document.querySelector('.topbar-right').insertBefore(button, $('agent-name'));
       var view = el('section', 'supervisor-view');

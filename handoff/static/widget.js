@@ -20,6 +20,7 @@
   if (window.BoltWidget && window.BoltWidget.version) return; // embedded twice: keep the first
 
   var richText = require('./lib/richtext');
+  var dom = require('./lib/dom');
   var textLimit = require('./lib/text');
   var csat = require('./lib/csat');
   var facts = require('./facts');
@@ -167,12 +168,7 @@
 
   /* ---------- DOM helpers ---------- */
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text != null) node.textContent = text;
-    return node;
-  }
+  function el(tag, className, text) { return dom.make(document, tag, className, text); }
 
   var SVG_NS = 'http://www.w3.org/2000/svg';
   function icon(paths, size) {
@@ -218,8 +214,7 @@
     var root = el('div', 'bolt-widget');
     root.setAttribute('data-state', 'closed');
 
-    var launcher = el('button', 'bolt-launcher');
-    launcher.type = 'button';
+    var launcher = dom.button(document, 'bolt-launcher');
     launcher.setAttribute('aria-expanded', 'false');
     launcher.setAttribute('aria-controls', 'bolt-panel');
     launcher.appendChild(icon(ICON_CHAT, 28));
@@ -249,8 +244,7 @@
     statusLine.appendChild(statusText);
     heading.appendChild(title);
     heading.appendChild(statusLine);
-    var closeBtn = el('button', 'bolt-close');
-    closeBtn.type = 'button';
+    var closeBtn = dom.button(document, 'bolt-close');
     closeBtn.appendChild(icon(ICON_CLOSE, 20));
     header.appendChild(avatar);
     header.appendChild(heading);
@@ -300,8 +294,7 @@
     // A cap that never refuses a text that fits: every UTF-16 unit takes at least one byte.
     input.maxLength = facts.max_text_bytes;
     input.setAttribute('autocomplete', 'off');
-    var send = el('button', 'bolt-send');
-    send.type = 'submit';
+    var send = dom.button(document, 'bolt-send', null, 'submit');
     send.appendChild(icon(ICON_SEND, 20));
     form.appendChild(label);
     form.appendChild(input);
@@ -423,8 +416,7 @@
         if (!b || (b.title == null && b.payload == null)) return;
         var title = String(b.title != null ? b.title : b.payload);
         var payload = String(b.payload != null ? b.payload : b.title);
-        var btn = el('button', 'bolt-quick-btn', title);
-        btn.type = 'button';
+        var btn = dom.button(document, 'bolt-quick-btn', title);
         btn.addEventListener('click', function () { sendText(payload, title); });
         group.appendChild(btn);
       });
@@ -789,8 +781,7 @@
    *  account's address; the button sends nothing else). The server's answer is a system message. */
   function onTranscriptOffer(frame) {
     var group = el('div', 'bolt-quick');
-    var btn = el('button', 'bolt-quick-btn', String(frame.title || ''));
-    btn.type = 'button';
+    var btn = dom.button(document, 'bolt-quick-btn', String(frame.title || ''));
     btn.addEventListener('click', function () {
       if (send({ type: 'transcript_email' })) group.parentNode.removeChild(group);
     });

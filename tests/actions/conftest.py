@@ -4,10 +4,14 @@ the live-agent service's intake."""
 from __future__ import annotations
 
 import json
-import socket
+import os
+import subprocess
+import sys
+import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator, Mapping
 
 import pytest
 from aiohttp import web
@@ -20,7 +24,9 @@ from bot.accounts.migrations import upgrade
 from bot.accounts.seed import seed
 from bot import users
 from bot.identity import mint_token
-from bot.settings import get_settings
+from bot.levels import PRIORITY_LEVELS
+from bot.settings import ROOT, get_settings
+from scripts.runtime import free_port, start_process, stop_process, wait_until_answers
 
 TRACKERS = Path(__file__).resolve().parent / "trackers"
 
@@ -110,29 +116,44 @@ async def live_agent(aiohttp_server, accounts_db):
     """A running stand-in for the live-agent service; the actions' client points at it."""
     service = FakeLiveAgentService(token=get_settings().service_token)
     server = await aiohttp_server(service.app())
-    client = handoff.HandoffClient(str(server.make_url("")), get_settings().service_token)
+    async with actions_client(str(server.make_url(""))):
+        yield service
+
+
+def start_action_server(log: Path, inherited: Mapping[str, str] = os.environ,
+                        **env: str) -> tuple[subprocess.Popen, int]:
+    """The real action server (`python -m actions`) on a free port, `env` over `inherited`; returns
+    (process, port) once `/health` answers. Stop it with `scripts.runtime.stop_process`."""
+    port = free_port()
+    process = start_process([sys.executable, "-m", "actions"], log,
+                            env=dict(inherited, PYTHONPATH=str(ROOT), ACTION_SERVER_PORT=str(port), **env))
+    try:
+        wait_until_answers(f"http://127.0.0.1:{port}/health", process, time.monotonic() + 120, log)
+    except (RuntimeError, TimeoutError) as error:
+        stop_process(process)
+        pytest.fail(f"the action server did not start: {error}")
+    return process, port
+
+
+@asynccontextmanager
+async def actions_client(url: str) -> AsyncIterator[handoff.HandoffClient]:
+    """The actions' client of the live-agent service points at `url` while inside; on the way out
+    its background work is awaited and it is closed."""
+    client = handoff.HandoffClient(url, get_settings().service_token)
     handoff.set_client(client)
-    yield service
-    await handoff.wait_for_background()
-    await client.close()
-    handoff.set_client(None)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    try:
+        yield client
+    finally:
+        await handoff.wait_for_background()
+        await client.close()
+        handoff.set_client(None)
 
 
 @pytest.fixture
 async def live_agent_down(accounts_db):
     """The live-agent service cannot be reached (nothing listens on the port)."""
-    client = handoff.HandoffClient(f"http://127.0.0.1:{closed_port()}", get_settings().service_token)
-    handoff.set_client(client)
-    yield client
-    await handoff.wait_for_background()
-    await client.close()
-    handoff.set_client(None)
+    async with actions_client(f"http://127.0.0.1:{free_port()}") as client:
+        yield client
 
 
 def token_for(user_id: str | None) -> str:
@@ -173,6 +194,34 @@ async def run_action(action, tracker: Tracker, domain_dict: dict[str, Any]):
 def handoff_markers(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [m["custom"]["handoff"] for m in messages
             if isinstance(m.get("custom"), dict) and "handoff" in m["custom"]]
+
+
+def decision(messages: list[dict[str, Any]]) -> tuple[Any, ...]:
+    """What the first handoff marker decided: (status, queue, priority, prioritized)."""
+    marker = handoff_markers(messages)[0]
+    return marker["status"], marker["queue"], marker["priority"], marker["prioritized"]
+
+
+def assert_outcome(messages, user_id, live_agent, conversation_id) -> dict[str, Any]:
+    """Exactly one CONTRACT marker, the one SPEC §2 gives this user (DEMO_OUTCOMES), the intake
+    sent only when queued, and the reply says it in words too; returns the marker."""
+    status, queue, prioritized, reason = DEMO_OUTCOMES[user_id]
+    markers = handoff_markers(messages)
+    assert len(markers) == 1, messages
+    marker = markers[0]
+    assert marker["status"] == status
+    if status == "queued":
+        assert marker == {"status": "queued", "conversation_id": conversation_id, "queue": queue,
+                          "priority": marker["priority"], "prioritized": prioritized, "position": 1}
+        assert marker["priority"] in PRIORITY_LEVELS
+        assert [i["conversation_id"] for i in live_agent.intakes] == [conversation_id]
+    else:
+        assert live_agent.intakes == []
+        assert "ticket" in marker["offers"]
+        if status == "not_eligible":
+            assert marker["reason"] == reason
+    assert any(m.get("text") for m in messages)
+    return marker
 
 
 def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -6,23 +6,18 @@ import json
 import os
 import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from bot.settings import DEV_ACTION_SERVER_SECRET, ROOT
+from bot.settings import DEV_ACTION_SERVER_SECRET
+from scripts.runtime import stop_process
+from tests.actions.conftest import start_action_server
 
 SECRET = "test-action-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def outside_address() -> str:
@@ -35,30 +30,10 @@ def outside_address() -> str:
     return address
 
 
-def start_action_server(**env: str) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
+def start_unconfigured(log: Path, **env: str) -> tuple[subprocess.Popen, int]:
+    """The action server with no host or secret but those of `env` (none inherited)."""
     inherited = {k: v for k, v in os.environ.items() if k not in ("ACTION_SERVER_HOST", "ACTION_SERVER_SECRET")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "actions"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env=dict(inherited, PYTHONPATH=str(ROOT), ACTION_SERVER_PORT=str(port), **env),
-    )
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-            return process, port
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                process.wait()
-                pytest.fail(f"action server did not start:\n{process.stdout.read().decode()[-2000:]}")
-            time.sleep(0.3)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    process.wait(timeout=20)
-    process.stdout.close()
+    return start_action_server(log, inherited, **env)
 
 
 def post_webhook(host: str, port: int, secret: str | None) -> int:
@@ -76,19 +51,20 @@ def post_webhook(host: str, port: int, secret: str | None) -> int:
 
 
 @pytest.fixture(scope="module")
-def default_server() -> Iterator[int]:
+def default_server(tmp_path_factory) -> Iterator[int]:
     """As `make run` starts it: no host or secret configured."""
-    process, port = start_action_server()
+    process, port = start_unconfigured(tmp_path_factory.mktemp("default") / "actions.log")
     yield port
-    stop(process)
+    stop_process(process, grace=20)
 
 
 @pytest.fixture(scope="module")
-def wide_server() -> Iterator[int]:
+def wide_server(tmp_path_factory) -> Iterator[int]:
     """As in a cluster's private network: listening on every interface, with a real secret."""
-    process, port = start_action_server(ACTION_SERVER_HOST="0.0.0.0", ACTION_SERVER_SECRET=SECRET)
+    process, port = start_unconfigured(tmp_path_factory.mktemp("wide") / "actions.log",
+                                       ACTION_SERVER_HOST="0.0.0.0", ACTION_SERVER_SECRET=SECRET)
     yield port
-    stop(process)
+    stop_process(process, grace=20)
 
 
 def test_by_default_only_loopback_reaches_the_action_server(default_server):

@@ -27,6 +27,8 @@ from bot.identity import mint_token
 from bot.settings import get_settings
 from tests.actions.conftest import (
     DEMO_OUTCOMES,
+    assert_outcome,
+    decision,
     handoff_markers,
     load_tracker,
     run_action,
@@ -38,32 +40,11 @@ from tests.actions.conftest import (
 DEMO_USERS = [user for user in DEMO_OUTCOMES if user]
 
 
-def _assert_outcome(messages, user_id, live_agent, conversation_id):
-    status, queue, prioritized, reason = DEMO_OUTCOMES[user_id]
-    markers = handoff_markers(messages)
-    assert len(markers) == 1, messages
-    marker = markers[0]
-    assert marker["status"] == status
-    if status == "queued":
-        assert marker == {"status": "queued", "conversation_id": conversation_id, "queue": queue,
-                          "priority": marker["priority"], "prioritized": prioritized, "position": 1}
-        assert marker["priority"] in ("P1", "P2", "P3", "P4")
-        assert [i["conversation_id"] for i in live_agent.intakes] == [conversation_id]
-    else:
-        assert live_agent.intakes == []
-        assert "ticket" in marker["offers"]
-        if status == "not_eligible":
-            assert marker["reason"] == reason
-    # The text of the same reply says it in words.
-    assert any(m.get("text") for m in messages)
-    return marker
-
-
 @pytest.mark.parametrize("user_id", list(DEMO_OUTCOMES), ids=lambda u: u or "anonymous")
 async def test_each_demo_user_after_describing_a_problem(user_id, live_agent, domain_dict):
     tracker = load_tracker("problem_then_request_de", token_for(user_id))
     messages, events = await run_action(ActionEscalate(), tracker, domain_dict)
-    marker = _assert_outcome(messages, user_id, live_agent, tracker.sender_id)
+    marker = assert_outcome(messages, user_id, live_agent, tracker.sender_id)
     assert slot_events(events)["handoff_status"] == marker["status"]
     assert slot_events(events)["needs_problem"] is False
     if marker["status"] == "queued":
@@ -88,14 +69,14 @@ async def test_each_demo_user_asking_without_a_problem(user_id, live_agent, doma
         assert slot_events(events) == {"handoff_status": "need_problem", "needs_problem": True}
         assert messages == [] and live_agent.intakes == []
     else:
-        _assert_outcome(messages, user_id, live_agent, tracker.sender_id)
+        assert_outcome(messages, user_id, live_agent, tracker.sender_id)
 
 
 @pytest.mark.parametrize("user_id", DEMO_USERS)
 async def test_each_demo_user_after_the_problem_form(user_id, live_agent, domain_dict):
     tracker = load_tracker("problem_described_de", token_for(user_id))
     messages, events = await run_action(ActionEscalate(), tracker, domain_dict)
-    marker = _assert_outcome(messages, user_id, live_agent, tracker.sender_id)
+    marker = assert_outcome(messages, user_id, live_agent, tracker.sender_id)
     if marker["status"] == "queued":
         assert marker["priority"] == "P2"  # "brechen ständig ... ab": triaged when queued
         assert slot_events(events)["problem_priority"] == "P2"
@@ -151,15 +132,13 @@ async def test_typed_claims_never_change_the_outcome(user_id, live_agent, domain
         assert slot_events(events)["needs_problem"] is True  # no tier2 short cut
         assert live_agent.intakes == []
     else:
-        _assert_outcome(messages, user_id, live_agent, tracker.sender_id)
+        assert_outcome(messages, user_id, live_agent, tracker.sender_id)
 
 
 async def test_the_most_recent_token_counts_even_if_later_messages_have_none(live_agent, domain_dict):
     tracker = load_tracker("token_on_first_message_de", token_for("u-premier-admin"))
     messages, _ = await run_action(ActionEscalate(), tracker, domain_dict)
-    marker = handoff_markers(messages)[0]
-    assert (marker["status"], marker["queue"], marker["priority"], marker["prioritized"]) == (
-        "queued", "tier2", "P2", True)
+    assert decision(messages) == ("queued", "tier2", "P2", True)
 
 
 async def test_a_newer_token_replaces_an_older_one(live_agent, domain_dict):
@@ -185,9 +164,7 @@ async def test_transcript_for_agents_is_redacted(live_agent, domain_dict):
 async def test_premier_plus_outage_is_escalated_automatically(live_agent, domain_dict):
     tracker = load_tracker("outage_report_de", token_for("u-plus-member"))
     messages, events = await run_action(ActionTriageProblem(), tracker, domain_dict)
-    marker = handoff_markers(messages)[0]
-    assert (marker["status"], marker["queue"], marker["priority"], marker["prioritized"]) == (
-        "queued", "tier1", "P1", True)
+    assert decision(messages) == ("queued", "tier1", "P1", True)
     assert "automatisch" in texts(messages) and "1 Stunde" in texts(messages)
     slots = slot_events(events)
     assert slots["problem_priority"] == "P1" and slots["handoff_status"] == "queued"
@@ -361,9 +338,7 @@ async def test_service_down_becomes_a_ticket_that_is_forwarded_later(
 async def test_premier_plus_question_the_bot_cannot_answer_is_escalated_automatically(live_agent, domain_dict):
     tracker = load_tracker("howto_report_en", token_for("u-plus-admin"))
     messages, events = await run_action(ActionTriageProblem(), tracker, domain_dict)
-    marker = handoff_markers(messages)[0]
-    assert (marker["status"], marker["queue"], marker["priority"], marker["prioritized"]) == (
-        "queued", "tier2", "P4", True)
+    assert decision(messages) == ("queued", "tier2", "P4", True)
     assert "automatically" in texts(messages) and "urgent" not in texts(messages)
 
 

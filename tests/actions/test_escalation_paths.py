@@ -16,6 +16,8 @@ from actions.escalation import (
 )
 from tests.actions.conftest import (
     DEMO_OUTCOMES,
+    assert_outcome,
+    decision,
     handoff_markers,
     load_tracker,
     run_action,
@@ -33,24 +35,6 @@ def _ids(user):
     return user or "anonymous"
 
 
-def _assert_decision(messages, user_id, live_agent, conversation_id):
-    """Exactly one CONTRACT marker, the one SPEC §2 gives this user; returns it."""
-    status, queue, prioritized, reason = DEMO_OUTCOMES[user_id]
-    markers = handoff_markers(messages)
-    assert len(markers) == 1, messages
-    marker = markers[0]
-    assert marker["status"] == status
-    if status == "queued":
-        assert (marker["queue"], marker["prioritized"], marker["position"]) == (queue, prioritized, 1)
-        assert marker["conversation_id"] == conversation_id
-        assert [i["conversation_id"] for i in live_agent.intakes] == [conversation_id]
-    else:
-        assert live_agent.intakes == []
-        if status == "not_eligible":
-            assert marker["reason"] == reason
-    return marker
-
-
 def _clarified(messages) -> bool:
     return messages == [{**messages[0], "response": "utter_clarify"}] and not messages[0].get("text")
 
@@ -61,7 +45,7 @@ def _clarified(messages) -> bool:
 async def test_premier_plus_not_understood_is_queued_at_once(user_id, live_agent, domain_dict):
     tracker = load_tracker("not_understood_first_en", token_for(user_id))
     messages, events = await run_action(ActionNotUnderstood(), tracker, domain_dict)
-    marker = _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+    marker = assert_outcome(messages, user_id, live_agent, tracker.sender_id)
     assert marker["priority"] == "P4"  # "How do I set up ...": triaged from the unclear message
     assert "Premier+" in texts(messages) and "automatically" in texts(messages)
     assert not any(m.get("response") for m in messages)  # no clarification on top
@@ -90,7 +74,7 @@ async def test_not_understood_twice_escalates(user_id, live_agent, domain_dict):
         assert messages == [] and live_agent.intakes == []
         assert slot_events(events) == {"handoff_status": "need_problem", "needs_problem": True}
     else:
-        _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+        assert_outcome(messages, user_id, live_agent, tracker.sender_id)
         assert slot_events(events)["needs_problem"] is False
 
 
@@ -118,7 +102,7 @@ async def test_not_understood_request_for_a_person_gets_the_decision_at_once(use
         # Entitled, no problem described yet: the problem_form asks for one (no clarification).
         assert messages == [] and slot_events(events)["needs_problem"] is True
     else:
-        _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+        assert_outcome(messages, user_id, live_agent, tracker.sender_id)
 
 
 @pytest.mark.parametrize("user_id", ["u-plus-member", "u-biz-admin"])
@@ -164,7 +148,7 @@ async def test_problem_and_request_in_one_message(user_id, intent, action, lang,
     text = COMBINED[lang]
     tracker = load_tracker("problem_and_request", token_for(user_id), text=text, intent=intent, lang=lang)
     messages, events = await run_action(action(), tracker, domain_dict)
-    marker = _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+    marker = assert_outcome(messages, user_id, live_agent, tracker.sender_id)
     slots = slot_events(events)
     assert slots["handoff_status"] == marker["status"]
     assert slots.get("needs_problem", False) is False
@@ -185,9 +169,7 @@ async def test_premier_member_p1_with_a_request_is_queued(live_agent, domain_dic
     tracker = load_tracker("problem_and_request", token_for("u-premier-member"), text=text,
                            intent="report_problem", lang="de")
     messages, _ = await run_action(ActionTriageProblem(), tracker, domain_dict)
-    marker = handoff_markers(messages)[0]
-    assert (marker["status"], marker["queue"], marker["priority"], marker["prioritized"]) == (
-        "queued", "tier1", "P1", True)
+    assert decision(messages) == ("queued", "tier1", "P1", True)
 
 
 async def test_no_employee_can_start_meetings_is_a_p1_report_not_a_request(live_agent, domain_dict):
@@ -220,7 +202,7 @@ REDACTED_REPORT = "Mein Hostschlüssel [REDACTED host key] geht nicht und ich m�
 async def test_secret_in_a_problem_and_request_still_escalates(user_id, before, live_agent, domain_dict):
     tracker = load_tracker("secret_message", token_for(user_id), text=SECRET_REPORT, before=before)
     messages, events = await run_action(ActionAfterSecret(), tracker, domain_dict)
-    marker = _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+    marker = assert_outcome(messages, user_id, live_agent, tracker.sender_id)
     slots = slot_events(events)
     assert slots["needs_problem"] is False
     everything = str(messages) + str(events) + str(live_agent.intakes)
@@ -271,7 +253,7 @@ async def test_secret_in_a_request_the_intent_missed_still_gets_the_decision(use
     tracker = load_tracker("secret_message", token_for(user_id), text=text,
                            before={"name": "ask_my_support", "confidence": 0.5})
     messages, _ = await run_action(ActionAfterSecret(), tracker, domain_dict)
-    marker = _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+    marker = assert_outcome(messages, user_id, live_agent, tracker.sender_id)
     assert marker["status"] == DEMO_OUTCOMES[user_id][0]
     assert "Geheim#2026" not in str(messages) + str(live_agent.intakes)
 

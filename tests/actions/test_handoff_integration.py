@@ -4,11 +4,10 @@ from __future__ import annotations
 import pytest
 from aiohttp import ClientSession
 
-from actions.api import handoff
 from actions.escalation import ActionEscalate, ActionTriageProblem
 from actions.ticket import ActionSubmitTicket
 from bot.settings import get_settings
-from tests.actions.conftest import handoff_markers, load_tracker, run_action, texts, token_for
+from tests.actions.conftest import actions_client, decision, handoff_markers, load_tracker, run_action, texts, token_for
 
 import handoff.app as handoff_app
 
@@ -24,12 +23,8 @@ async def live_agent_service(aiohttp_server, accounts_db):
     config = HandoffConfig(settings=get_settings(), sla_check_seconds=3600)
     seed_demo_agents(config)
     server = await aiohttp_server(handoff_app.create_app(config))
-    client = handoff.HandoffClient(str(server.make_url("")), get_settings().service_token)
-    handoff.set_client(client)
-    yield server
-    await handoff.wait_for_background()
-    await client.close()
-    handoff.set_client(None)
+    async with actions_client(str(server.make_url(""))):
+        yield server
 
 
 async def _agent_get(server, path: str):
@@ -68,9 +63,7 @@ async def test_premier_plus_outage_is_queued_first(live_agent_service, domain_di
     await run_action(ActionEscalate(), load_tracker("problem_then_request_de", token_for("u-biz-admin")), domain_dict)
     tracker = load_tracker("outage_report_de", token_for("u-plus-admin"))
     messages, _ = await run_action(ActionTriageProblem(), tracker, domain_dict)
-    marker = handoff_markers(messages)[0]
-    assert (marker["status"], marker["queue"], marker["priority"], marker["prioritized"]) == (
-        "queued", "tier2", "P1", True)
+    assert decision(messages) == ("queued", "tier2", "P1", True)
     queue = await _agent_get(live_agent_service, "/api/queue")
     assert queue[0]["id"] == tracker.sender_id
 

@@ -3,11 +3,6 @@ gets a clear message in their language, not HTTP 500 and silence."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from typing import Iterator
@@ -15,40 +10,21 @@ from typing import Iterator
 import pytest
 
 from bot.messages import render
-from bot.settings import ROOT, get_settings
-from tests.actions.conftest import TRACKERS, token_for
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from bot.settings import get_settings
+from scripts.runtime import free_port, stop_process
+from tests.actions.conftest import TRACKERS, start_action_server, token_for
 
 
 @pytest.fixture(scope="module")
-def action_server_without_database() -> Iterator[str]:
+def action_server_without_database(tmp_path_factory) -> Iterator[str]:
     """The action server on a PostgreSQL URL nobody listens on."""
-    port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT), ACTION_SERVER_PORT=str(port),
-               DATABASE_URL=f"postgresql://bolt@127.0.0.1:{_free_port()}/bolt?connect_timeout=2")
-    process = subprocess.Popen([sys.executable, "-m", "actions"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("outage") / "actions.log"
+    process, port = start_action_server(
+        log, DATABASE_URL=f"postgresql://bolt@127.0.0.1:{free_port()}/bolt?connect_timeout=2")
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=2)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"action server did not start:\n{process.stdout.read().decode()[-2000:]}")
-                time.sleep(0.3)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=20)
-        process.stdout.close()
+        stop_process(process, grace=20)
 
 
 def call(url: str, lang: str, domain_dict) -> tuple[int, dict]:

@@ -8,7 +8,7 @@ from actions.api import handoff
 from bot.accounts import repository
 from bot.accounts.db import session_scope
 from bot.settings import get_settings
-from tests.actions.conftest import FakeLiveAgentService
+from tests.actions.conftest import FakeLiveAgentService, actions_client
 
 
 def _waiting_tickets(count: int) -> list[str]:
@@ -42,20 +42,17 @@ async def test_the_periodic_job_forwards_without_a_new_call(accounts_db, aiohttp
     ids = _waiting_tickets(2)
     service = FakeLiveAgentService(token=get_settings().service_token)
     server = await aiohttp_server(service.app())
-    client = handoff.HandoffClient(str(server.make_url("")), get_settings().service_token)
-    handoff.set_client(client)
-    job = asyncio.create_task(handoff.outbox_job(0.05))
-    try:
-        for _ in range(100):
-            if len(service.tickets) == len(ids):
-                break
-            await asyncio.sleep(0.05)
-        assert sorted(t["ticket_id"] for t in service.tickets) == sorted(ids)
-    finally:
-        job.cancel()
-        await asyncio.gather(job, return_exceptions=True)
-        await client.close()
-        handoff.set_client(None)
+    async with actions_client(str(server.make_url(""))):
+        job = asyncio.create_task(handoff.outbox_job(0.05))
+        try:
+            for _ in range(100):
+                if len(service.tickets) == len(ids):
+                    break
+                await asyncio.sleep(0.05)
+            assert sorted(t["ticket_id"] for t in service.tickets) == sorted(ids)
+        finally:
+            job.cancel()
+            await asyncio.gather(job, return_exceptions=True)
 
 
 async def test_a_failed_flush_gives_its_claims_back(accounts_db, live_agent_down):

@@ -223,6 +223,13 @@ async def hello(client, **fields: Any):
     return ws, welcome
 
 
+async def chat(ws, text: str, answer: str | None = "message") -> dict[str, Any]:
+    """The user says `text`; the next frame of kind `answer` (`handoff` after "agent please";
+    None: the next frame, whatever it is)."""
+    await ws.send_json({"type": "message", "text": text})
+    return await receive(ws, answer)
+
+
 async def intake(client, conversation_id: str, **fields: Any):
     body = {"conversation_id": conversation_id, "queue": "tier1", "priority": "P3", "prioritized": False,
             "language": "de", "account": {"id": "acc-business"}, "transcript": [

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -21,16 +20,11 @@ from bot.accounts.seed import seed as seed_accounts
 from handoff.db import Database, make_engine
 from handoff.retry import Backoff
 from handoff.webhook_receiver import RECEIVED, Received, create_app as receiver_app
+from scripts.runtime import free_port  # noqa: F401 (the tests of this package import it from here)
 
 WEBHOOK_SECRET = "test-webhook-secret-of-some-length"
 # Quick retries so a test sees several tries within a second or two.
 QUICK = {"outbox_backoff": Backoff(first=0.2, ceiling=0.4), "outbox_poll_seconds": 0.2, "outbox_lease_seconds": 5.0}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
@@ -45,6 +39,16 @@ async def eventually(check: Callable[[], Any], timeout: float = 10.0, what: str 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def retrying_deliveries(client, headers: dict[str, str], what: str) -> list[dict[str, Any]]:
+    """The outbox as a supervisor (`headers`) lists it, once its newest delivery was tried twice."""
+
+    async def retrying():
+        listed = await (await client.get("/api/deliveries", headers=headers)).json()
+        return listed if listed and listed[0]["attempts"] >= 2 else None
+
+    return await eventually(retrying, what=what)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from handoff.migrate import upgrade
 from handoff.models import Agent, AgentAction
 from handoff.state import DATABASE
 from tests.handoff.conftest import DEMO, IDENTITY_SECRET, SERVICE_TOKEN, closed_with, hello, identity, intake, login, receive
+from scripts.runtime import start_process
 from tests.servers import PostgresServer, RedisServer
 
 
@@ -236,9 +237,9 @@ def restart_redis(server: RedisServer) -> None:
     """The same server again, on its port (the next tests use it)."""
     import redis
 
-    server.process = subprocess.Popen(
+    server.process = start_process(
         ["redis-server", "--port", str(server.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(server.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+         "--dir", str(server.directory)], server.directory / "redis.log", cwd=server.directory)
     for _ in range(200):
         try:
             if server.client().ping():

@@ -11,19 +11,14 @@ import pytest
 from bot.accounts import repository as accounts
 from handoff.db import Database, make_engine
 from handoff.mail import SmtpTarget, format_transcript, ticket_mail
-from tests.handoff.conftest import SERVICE_TOKEN, hello, identity, login, receive
-from tests.handoff.integrations_fixtures import QUICK, eventually
+from tests.handoff.conftest import SERVICE_TOKEN, chat, hello, identity, login, receive
+from tests.handoff.integrations_fixtures import QUICK, eventually, retrying_deliveries
 
 KARL = "karl@example.com"
 
 
 def mail_env(smtp_server, **extra: str) -> dict[str, str]:
     return {"SMTP_URL": smtp_server.url, "MAIL_FROM": "Bolt Support <support@bolt.example>", **extra}
-
-
-async def chat(ws, text: str) -> dict:
-    await ws.send_json({"type": "message", "text": text})
-    return await receive(ws, "message")
 
 
 async def ask_for_transcript(ws, **extra) -> dict:
@@ -63,8 +58,7 @@ async def test_after_a_resolve_the_widget_offers_the_transcript_and_it_comes_in_
     client = await start(env=mail_env(smtp_server), **QUICK)
     ws, welcome = await hello(client, token=identity("u-biz-admin"), locale="en")
     conversation_id = welcome["conversation_id"]
-    await ws.send_json({"type": "message", "text": "agent please"})
-    await receive(ws, "handoff")
+    await chat(ws, "agent please", "handoff")
     anna = await login(client, "anna")
     await client.post(f"/api/conversations/{conversation_id}/claim", headers=anna)
     await client.post(f"/api/conversations/{conversation_id}/messages", headers=anna, json={"text": "Recordings are back."})
@@ -158,12 +152,7 @@ async def test_a_mail_server_that_is_down_gets_the_mail_when_it_is_back(start, s
     await chat(ws, "hallo")
     await ask_for_transcript(ws)
     sara = await login(client, "sara")
-
-    async def retrying():
-        listed = await (await client.get("/api/deliveries", headers=sara)).json()
-        return listed if listed and listed[0]["attempts"] >= 2 else None
-
-    [delivery] = await eventually(retrying, what="retries while the mail server is down")
+    [delivery] = await retrying_deliveries(client, sara, what="retries while the mail server is down")
     assert delivery["channel"] == "email" and delivery["event"] == "transcript_email"
     assert "could not reach the mail server" in delivery["last_error"]
     await client.close()

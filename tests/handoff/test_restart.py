@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from handoff.app import create_app
-from tests.handoff.conftest import hello, identity, login, receive
+from tests.handoff.conftest import chat, hello, identity, login, receive
 
 
 async def test_restart_mid_conversation(aiohttp_client, make_config, fake_rasa):
@@ -15,10 +15,8 @@ async def test_restart_mid_conversation(aiohttp_client, make_config, fake_rasa):
     anna = await login(client)
     ws, welcome = await hello(client, token=identity(), locale="en")
     conversation_id = welcome["conversation_id"]
-    await ws.send_json({"type": "message", "text": "hello bot"})
-    await receive(ws, "message")
-    await ws.send_json({"type": "message", "text": "agent please"})
-    await receive(ws, "handoff")
+    await chat(ws, "hello bot")
+    await chat(ws, "agent please", "handoff")
     await client.post(f"/api/conversations/{conversation_id}/claim", headers=anna)
     await client.post(f"/api/conversations/{conversation_id}/messages", headers=anna, json={"text": "Anna here"})
     before = await (await client.get(f"/api/conversations/{conversation_id}", headers=anna)).json()

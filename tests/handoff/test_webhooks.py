@@ -15,8 +15,8 @@ from handoff.integrations import OUTBOX
 from handoff.models import Delivery
 from handoff.retry import Backoff
 from handoff.webhook_verify import verify_webhook
-from tests.handoff.conftest import SERVICE_TOKEN, hello, identity, intake, login, receive
-from tests.handoff.integrations_fixtures import QUICK, WEBHOOK_SECRET, eventually
+from tests.handoff.conftest import SERVICE_TOKEN, chat, hello, identity, intake, login, receive
+from tests.handoff.integrations_fixtures import QUICK, WEBHOOK_SECRET, eventually, retrying_deliveries
 
 SIGNATURE = re.compile(r"^t=(\d+),v1=([0-9a-f]{64})$")
 
@@ -48,10 +48,8 @@ async def test_an_escalation_and_its_resolve_arrive_once_each_signed_and_redacte
     client = await start(env=webhook_env(receiver), **QUICK)
     ws, welcome = await hello(client, token=identity(), locale="en")
     conversation_id = welcome["conversation_id"]
-    await ws.send_json({"type": "message", "text": "my password is Sommer2024! and the recordings are gone"})
-    await receive(ws, "message")
-    await ws.send_json({"type": "message", "text": "agent please"})
-    await receive(ws, "handoff")
+    await chat(ws, "my password is Sommer2024! and the recordings are gone")
+    await chat(ws, "agent please", "handoff")
     await eventually(lambda: len(receiver.events) == 1, what="the escalation")
     await claim_and_resolve(client, conversation_id)
     await eventually(lambda: len(receiver.events) == 2, what="the resolve")
@@ -83,12 +81,7 @@ async def test_a_receiver_that_is_down_gets_every_event_after_a_restart_of_the_s
     assert (await intake(client, "c-first")).status == 200
     await claim_and_resolve(client, "c-first")
     sara = await login(client, "sara")
-
-    async def retrying():
-        listed = await (await client.get("/api/deliveries", headers=sara)).json()
-        return listed if listed and listed[0]["attempts"] >= 2 else None
-
-    [escalation] = await eventually(retrying, what="retries while the receiver is down")
+    [escalation] = await retrying_deliveries(client, sara, what="retries while the receiver is down")
     assert escalation["event"] == "conversation.escalated" and escalation["status"] == "pending"
     assert escalation["retrying"] and "could not reach the receiver" in escalation["last_error"]
     # Events of one conversation go out in order: the resolve waits behind the escalation.
@@ -135,8 +128,7 @@ async def test_the_chat_never_waits_for_the_webhook(start, receiver):
     await receiver.start()
     client = await start(env=webhook_env(receiver), **QUICK)
     ws, welcome = await hello(client, token=identity(), locale="en")
-    await ws.send_json({"type": "message", "text": "agent please"})
-    assert (await receive(ws, "handoff"))["status"] == "queued"
+    assert (await chat(ws, "agent please", "handoff"))["status"] == "queued"
     # The resolve answers too, while the escalation's POST is still hanging.
     await claim_and_resolve(client, welcome["conversation_id"])
     await ws.send_json({"type": "message", "text": "hello again"})

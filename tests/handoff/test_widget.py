@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.handoff.conftest import hello, identity, login, receive
+from tests.handoff.conftest import chat, hello, identity, login, receive
 
 
 async def test_hello_gives_a_new_conversation(client):
@@ -22,8 +22,7 @@ async def test_bad_token_counts_as_anonymous(client):
 async def test_messages_go_to_rasa_with_metadata_and_replies_come_back(client, fake_rasa):
     token = identity()
     ws, welcome = await hello(client, token=token, locale="en")
-    await ws.send_json({"type": "message", "text": "show me the options"})
-    reply = await receive(ws, "message")
+    reply = await chat(ws, "show me the options")
     assert reply == {"type": "message", "from": "bot", "text": "Pick one:", "buttons": [
         {"title": "Phone", "payload": "/ask_phone"}, {"title": "Plans", "payload": "/ask_plan"}]}
     sent = fake_rasa.received[-1]
@@ -42,8 +41,7 @@ async def test_escalation_relays_the_marker_and_switches_to_agent_mode(client, f
 
     ws, welcome = await hello(client, token=identity(), locale="en")
     conversation_id = welcome["conversation_id"]
-    await ws.send_json({"type": "message", "text": "I want an agent"})
-    text = await receive(ws, "message")
+    text = await chat(ws, "I want an agent")
     assert text["text"] == "I'm handing you over to an agent."
     marker = await receive(ws, "handoff")
     assert marker["status"] == "queued" and marker["queue"] == "tier1" and marker["position"] == 1
@@ -90,8 +88,7 @@ async def test_escalation_relays_the_marker_and_switches_to_agent_mode(client, f
     assert fake_rasa.events == [(conversation_id, {"event": "slot", "name": "agent_handled", "value": True})]
     assert (await receive(ws, "mode"))["mode"] == "bot"
 
-    await ws.send_json({"type": "message", "text": "thanks"})
-    assert (await receive(ws, "message"))["text"] == "bot: thanks"
+    assert (await chat(ws, "thanks"))["text"] == "bot: thanks"
 
     ws2, resumed = await hello(client, token=identity(), conversation_id=conversation_id)
     replay = (await receive(ws2, "history"))["messages"]
@@ -113,8 +110,7 @@ async def test_escalation_relays_the_marker_and_switches_to_agent_mode(client, f
 
 async def test_marker_without_intake_still_queues(client):
     ws, welcome = await hello(client, token=identity("u-premier-admin"))
-    await ws.send_json({"type": "message", "text": "premier help"})
-    assert (await receive(ws, "handoff"))["queue"] == "tier2"
+    assert (await chat(ws, "premier help", "handoff"))["queue"] == "tier2"
     tom = await login(client, "tom")
     queue = await (await client.get("/api/queue", headers=tom)).json()
     assert [c["id"] for c in queue] == [welcome["conversation_id"]]
@@ -135,8 +131,7 @@ async def test_rasa_down_keeps_the_message_and_answers_it_when_rasa_is_back(star
     assert notice["from"] == "system" and "can't be reached" in notice["text"]
     assert "try again" not in notice["text"]  # the service retries, not the user
     ws_de, _ = await hello(client, locale="de")
-    await ws_de.send_json({"type": "message", "text": "hallo?"})
-    german = (await receive(ws_de, "message"))["text"]
+    german = (await chat(ws_de, "hallo?"))["text"]
     assert "nicht erreichbar" in german and "Ihre Nachricht" in german
 
     fake_rasa.down = False
@@ -201,23 +196,18 @@ async def test_malformed_frames_get_errors_and_the_connection_stays_usable(clien
     assert (await receive(ws))["code"] == "malformed"
     await ws.send_json(["a", "list"])
     assert (await receive(ws))["code"] == "malformed"
-    await ws.send_json({"type": "message", "text": "before hello"})
-    assert (await receive(ws))["code"] == "hello_required"
+    assert (await chat(ws, "before hello", None))["code"] == "hello_required"
     await ws.send_json({"type": "dance"})
     assert (await receive(ws))["code"] == "unknown_type"
     await ws.send_bytes(b"\x00\x01")
     assert (await receive(ws))["code"] == "malformed"
     await ws.send_json({"type": "hello"})
     assert (await receive(ws))["type"] == "welcome"
-    await ws.send_json({"type": "message", "text": ""})
-    assert (await receive(ws))["code"] == "invalid_text"
-    await ws.send_json({"type": "message", "text": "x" * 4097})
-    error = await receive(ws)
+    assert (await chat(ws, "", None))["code"] == "invalid_text"
+    error = await chat(ws, "x" * 4097, None)
     assert error["type"] == "error" and error["code"] == "too_long" and "4096" in error["message"]
-    await ws.send_json({"type": "message", "text": "ü" * 2049})  # 4098 bytes of UTF-8
-    assert (await receive(ws))["code"] == "too_long"
-    await ws.send_json({"type": "message", "text": "still here"})
-    assert (await receive(ws))["text"] == "bot: still here"
+    assert (await chat(ws, "ü" * 2049, None))["code"] == "too_long"  # 4098 bytes of UTF-8
+    assert (await chat(ws, "still here", None))["text"] == "bot: still here"
     await ws.close()
 
 
@@ -225,10 +215,8 @@ async def test_rate_limit_per_connection(start):
     client = await start(connection_burst=3, connection_rate=0.001)
     ws, _ = await hello(client)
     for i in range(3):
-        await ws.send_json({"type": "message", "text": f"m{i}"})
-        assert (await receive(ws))["text"] == f"bot: m{i}"
-    await ws.send_json({"type": "message", "text": "one too many"})
-    assert (await receive(ws))["code"] == "rate_limited"
+        assert (await chat(ws, f"m{i}", None))["text"] == f"bot: m{i}"
+    assert (await chat(ws, "one too many", None))["code"] == "rate_limited"
     await ws.close()
 
 
@@ -236,21 +224,18 @@ async def test_rate_limit_per_sender_across_connections(start):
     client = await start(sender_burst=2, sender_rate=0.001)
     ws, welcome = await hello(client)
     for i in range(2):
-        await ws.send_json({"type": "message", "text": f"m{i}"})
-        await receive(ws, "message")
+        await chat(ws, f"m{i}")
     # A second connection on the same conversation shares the sender's budget.
     other, resumed = await hello(client, conversation_id=welcome["conversation_id"])
     assert resumed["resumed"] is True
-    await other.send_json({"type": "message", "text": "again"})
-    assert (await receive(other, "error"))["code"] == "rate_limited"
+    assert (await chat(other, "again", "error"))["code"] == "rate_limited"
     await ws.close()
     await other.close()
 
 
 async def test_resume_sends_history(client):
     ws, welcome = await hello(client, token=identity())
-    await ws.send_json({"type": "message", "text": "first"})
-    await receive(ws, "message")
+    await chat(ws, "first")
     await ws.close()
     ws, again = await hello(client, token=identity(), conversation_id=welcome["conversation_id"])
     assert again["conversation_id"] == welcome["conversation_id"] and again["resumed"] is True
@@ -261,8 +246,7 @@ async def test_resume_sends_history(client):
 
 async def test_someone_elses_conversation_is_not_resumed(client):
     ws, welcome = await hello(client, token=identity("u-biz-admin"))
-    await ws.send_json({"type": "message", "text": "secret stuff"})
-    await receive(ws, "message")
+    await chat(ws, "secret stuff")
     other, theirs = await hello(client, token=identity("u-pro-owner"), conversation_id=welcome["conversation_id"])
     assert theirs["conversation_id"] != welcome["conversation_id"] and theirs["resumed"] is False
     await ws.close()
@@ -272,8 +256,7 @@ async def test_someone_elses_conversation_is_not_resumed(client):
 async def test_secrets_are_redacted_in_the_transcript(client):
     agent = await login(client)
     ws, welcome = await hello(client)
-    await ws.send_json({"type": "message", "text": "mein Passwort ist Sommer2024!"})
-    await receive(ws, "message")
+    await chat(ws, "mein Passwort ist Sommer2024!")
     detail = await (await client.get(f"/api/conversations/{welcome['conversation_id']}", headers=agent)).json()
     assert "Sommer2024!" not in str(detail["transcript"])
     await ws.close()
@@ -283,8 +266,7 @@ async def test_two_tabs_both_get_agent_messages(client):
     agent = await login(client)
     ws1, welcome = await hello(client, token=identity())
     ws2, _ = await hello(client, token=identity(), conversation_id=welcome["conversation_id"])
-    await ws1.send_json({"type": "message", "text": "agent please"})
-    await receive(ws1, "handoff")
+    await chat(ws1, "agent please", "handoff")
     await client.post(f"/api/conversations/{welcome['conversation_id']}/claim", headers=agent)
     await client.post(f"/api/conversations/{welcome['conversation_id']}/messages", headers=agent, json={"text": "hi"})
     for ws in (ws1, ws2):
@@ -300,8 +282,7 @@ async def test_waiting_users_learn_their_new_position(client):
     first, one = await hello(client, token=identity())
     second, two = await hello(client, token=identity("u-pro-owner"))
     for ws in (first, second):
-        await ws.send_json({"type": "message", "text": "agent please"})
-        await receive(ws, "handoff")
+        await chat(ws, "agent please", "handoff")
     await client.post(f"/api/conversations/{one['conversation_id']}/claim", headers=anna)
     update = await receive(second, "queue")
     while update["position"] != 1:

@@ -1,8 +1,4 @@
 """initial: conversations, messages, tickets, agents, agent actions
-
-Revision ID: 0001
-Revises: 
-Create Date: 2026-11-25
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,8 +6,6 @@ import sqlalchemy as sa
 
 revision = '0001'
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,16 +1,10 @@
 """tickets: the account summary and escalation a ticket stands in for
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-25
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,17 +1,11 @@
 """messages: the widget's client id and the pending relay to the bot; conversations: the lease
 of the agent_handled tracker event
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-01
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

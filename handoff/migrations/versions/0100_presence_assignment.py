@@ -1,18 +1,12 @@
 """agents: presence (online/away, last seen, max concurrent) and their console sockets across
 instances; conversations: back at the head of the queue, the waiting user's acknowledgement, the
 first-response alert
-
-Revision ID: 0100
-Revises: 0300
-Create Date: 2026-12-01
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0100"
 down_revision = "0300"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,4 @@
 """notes, CSAT ratings, the once-across-instances job table; indexes for a user's data
-
-Revision ID: 0200
-Revises: 0005
-Create Date: 2026-12-01
 """
 from datetime import datetime
 
@@ -11,8 +7,6 @@ import sqlalchemy as sa
 
 revision = "0200"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

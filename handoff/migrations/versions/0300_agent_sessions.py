@@ -1,16 +1,10 @@
 """agent sessions that can end: signed-out tokens, and the moment an agent's tokens were revoked
-
-Revision ID: 0300
-Revises: 0200
-Create Date: 2026-12-01
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0300"
 down_revision = "0200"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

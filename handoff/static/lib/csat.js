@@ -9,6 +9,9 @@
  */
 'use strict';
 
+var dom = require('./dom');
+var make = dom.make;
+
 var STRINGS = {
   de: {
     question: 'Wie zufrieden waren Sie mit unserem Support?',
@@ -30,13 +33,6 @@ function ratingFrame(score, comment) {
 }
 
 var counter = 0;
-
-function make(doc, tag, className, text) {
-  var node = doc.createElement(tag);
-  if (className) node.className = className;
-  if (text != null) node.textContent = text;
-  return node;
-}
 
 /** The rating form; `onSubmit(frame)` returns whether it was sent (the socket may be down). */
 function buildRating(doc, locale, onSubmit, maxLength) {
@@ -72,8 +68,7 @@ function buildRating(doc, locale, onSubmit, maxLength) {
   if (maxLength) comment.maxLength = maxLength;
   var hint = make(doc, 'p', 'bolt-csat-hint');
   hint.setAttribute('role', 'status');
-  var send = make(doc, 'button', 'bolt-csat-send', s.send);
-  send.type = 'submit';
+  var send = dom.button(doc, 'bolt-csat-send', s.send, 'submit');
   form.appendChild(commentLabel);
   form.appendChild(comment);
   form.appendChild(hint);

@@ -9,6 +9,9 @@
  */
 'use strict';
 
+var dom = require('./dom');
+var make = dom.make;
+
 var STRINGS = {
   de: {
     notes: 'Interne Notizen', notesHint: 'Nur für Agenten sichtbar, nie für den Kunden.',
@@ -31,13 +34,6 @@ var STRINGS = {
 function stars(score) {
   var n = Math.max(0, Math.min(5, Number(score) || 0));
   return new Array(n + 1).join('\u2605') + new Array(5 - n + 1).join('\u2606');
-}
-
-function make(doc, tag, className, text) {
-  var node = doc.createElement(tag);
-  if (className) node.className = className;
-  if (text != null) node.textContent = text;
-  return node;
 }
 
 var formCounter = 0;
@@ -83,8 +79,7 @@ function renderNotes(container, conversation, opts) {
   input.placeholder = s.notePlaceholder;
   input.value = kept;
   if (opts.maxLength) input.maxLength = opts.maxLength;
-  var button = make(doc, 'button', 'btn btn-secondary', s.addNote);
-  button.type = 'submit';
+  var button = dom.button(doc, 'btn btn-secondary', s.addNote, 'submit');
   form.appendChild(label);
   form.appendChild(input);
   form.appendChild(button);

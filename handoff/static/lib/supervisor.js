@@ -9,6 +9,9 @@
  */
 'use strict';
 
+var dom = require('./dom');
+var make = dom.make;
+
 var STRINGS = {
   de: {
     open: 'Übersicht', back: 'Zurück zur Warteschlange', title: 'Übersicht für Supervisor', today: 'Heute (seit 0:00 UTC)',
@@ -55,13 +58,6 @@ var STRINGS = {
       release: 'Handed back to Bolt', 'export': 'Data export', 'delete': 'Data deleted', purge: 'Retention purge' }
   }
 };
-
-function make(doc, tag, className, text) {
-  var node = doc.createElement(tag);
-  if (className) node.className = className;
-  if (text != null) node.textContent = text;
-  return node;
-}
 
 function formatWait(seconds, lang) {
   if (seconds == null) return '–';
@@ -140,11 +136,9 @@ function mountSupervisor(opts) {
     title.id = 'supervisor-title';
     title.tabIndex = -1;
     head.appendChild(title);
-    var refresh = make(doc, 'button', 'btn btn-secondary', strings.refresh);
-    refresh.type = 'button';
+    var refresh = dom.button(doc, 'btn btn-secondary', strings.refresh);
     refresh.addEventListener('click', load);
-    var back = make(doc, 'button', 'btn btn-secondary', strings.back);
-    back.type = 'button';
+    var back = dom.button(doc, 'btn btn-secondary', strings.back);
     back.addEventListener('click', function () { hide(); opts.button.focus(); });
     head.appendChild(refresh);
     head.appendChild(back);
@@ -189,20 +183,16 @@ function mountSupervisor(opts) {
     input.autocomplete = 'off';
     input.maxLength = 128;
     input.required = true;
-    var exportBtn = make(doc, 'button', 'btn btn-secondary', strings.exportUser);
-    exportBtn.type = 'submit';
+    var exportBtn = dom.button(doc, 'btn btn-secondary', strings.exportUser, 'submit');
     exportBtn.setAttribute('data-privacy', 'export');
-    var deleteBtn = make(doc, 'button', 'btn btn-danger', strings.deleteUser);
-    deleteBtn.type = 'button';
+    var deleteBtn = dom.button(doc, 'btn btn-danger', strings.deleteUser);
     deleteBtn.setAttribute('data-privacy', 'delete');
     var confirm = make(doc, 'div', 'sup-confirm');
     confirm.hidden = true;
     var confirmText = make(doc, 'p', null);
-    var confirmBtn = make(doc, 'button', 'btn btn-danger', strings.confirmDelete);
-    confirmBtn.type = 'button';
+    var confirmBtn = dom.button(doc, 'btn btn-danger', strings.confirmDelete);
     confirmBtn.setAttribute('data-privacy', 'confirm');
-    var cancelBtn = make(doc, 'button', 'btn btn-secondary', strings.cancel);
-    cancelBtn.type = 'button';
+    var cancelBtn = dom.button(doc, 'btn btn-secondary', strings.cancel);
     confirm.appendChild(confirmText);
     confirm.appendChild(confirmBtn);
     confirm.appendChild(cancelBtn);

@@ -1,16 +1,10 @@
 """accounts, users, technical account managers, outbox
-
-Revision ID: 0001_accounts
-Revises:
-Create Date: 2026-11-25
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0001_accounts"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
