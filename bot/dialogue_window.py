@@ -27,6 +27,7 @@ Window size: `DIALOGUE_WINDOW_TURNS` (`bot.settings`, 0: off).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any, Dict, List, Optional
 
@@ -45,22 +46,37 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-_UNDO = (UserUtteranceReverted, ActionReverted)
+# Events told apart by their class's `type_name` (a plain attribute: `isinstance` on Rasa's
+# abstract event classes costs ten times more, and these scans run a few times a message).
+_UNDO = {UserUtteranceReverted.type_name, ActionReverted.type_name}
+_SESSION = {Restarted.type_name, SessionStarted.type_name}
+_USER = UserUttered.type_name
+_ACTION = ActionExecuted.type_name
+_SLOT = SlotSet.type_name
+_SLOTS_RESET = AllSlotsReset.type_name
+_LOOP = {cls.type_name for cls in (ActiveLoop, *ActiveLoop.__subclasses__())}
 
 
-def _session_start(events: List[Event]) -> int:
-    """Index of the first event of the latest session (after the last restart / session start)."""
+def _session_start(events: List[Event]) -> Optional[int]:
+    """Index of the first event of the latest session (after the last restart / session start),
+    None when the session holds an undo (`UserUtteranceReverted`, `ActionReverted`)."""
     for index in range(len(events) - 1, -1, -1):
-        if isinstance(events[index], (Restarted, SessionStarted)):
+        kind = events[index].type_name
+        if kind in _SESSION:
             return index
+        if kind in _UNDO:
+            return None
     return 0
+
+
+def _is_listen(event: Event) -> bool:
+    return event.type_name == _ACTION and event.action_name == ACTION_LISTEN_NAME  # type: ignore[attr-defined]
 
 
 def _turn_start_before(events: List[Event], index: int, lowest: int) -> Optional[int]:
     """The `action_listen` that starts the user turn holding `events[index]`, or None."""
     for i in range(index, lowest - 1, -1):
-        event = events[i]
-        if isinstance(event, ActionExecuted) and event.action_name == ACTION_LISTEN_NAME:
+        if _is_listen(events[i]):
             return i
     return None
 
@@ -72,15 +88,15 @@ def _cut_point(events: List[Event], turns: int, lowest: int) -> Optional[int]:
     cut = None
     for i in range(len(events) - 1, lowest - 1, -1):
         event = events[i]
-        if isinstance(event, UserUttered):
+        if event.type_name == _USER:
             users += 1
-        elif users >= turns and isinstance(event, ActionExecuted) and event.action_name == ACTION_LISTEN_NAME:
+        elif users >= turns and _is_listen(event):
             cut = i
             break
     while cut is not None and cut > lowest:
         # the loop active at the cut: the latest ActiveLoop event before it
-        loop_at = next((i for i in range(cut - 1, lowest - 1, -1) if isinstance(events[i], ActiveLoop)), None)
-        if loop_at is None or events[loop_at].name is None:
+        loop_at = next((i for i in range(cut - 1, lowest - 1, -1) if events[i].type_name in _LOOP), None)
+        if loop_at is None or events[loop_at].name is None:  # type: ignore[attr-defined]
             return cut
         cut = _turn_start_before(events, loop_at, lowest)
     return None
@@ -91,10 +107,11 @@ def _slots_at(events: List[Event], end: int, lowest: int) -> Dict[str, Any]:
     values: Dict[str, Any] = {}
     for i in range(end - 1, lowest - 1, -1):
         event = events[i]
-        if isinstance(event, AllSlotsReset):
+        kind = event.type_name
+        if kind == _SLOTS_RESET:
             break
-        if isinstance(event, SlotSet) and event.key not in values:
-            values[event.key] = event.value
+        if kind == _SLOT and event.key not in values:  # type: ignore[attr-defined]
+            values[event.key] = event.value  # type: ignore[attr-defined]
     return values
 
 
@@ -103,12 +120,11 @@ def recent(tracker: DialogueStateTracker, turns: int) -> DialogueStateTracker:
     window could predict differently: see the module's docstring)."""
     if turns <= 0 or tracker.followup_action:
         return tracker
+    if len(tracker.events) < 2 * turns + 2:  # too few events for more than `turns` turns
+        return tracker
     events = list(tracker.events)
     lowest = _session_start(events)
-    # quick exit before any work: too few events for more than `turns` turns
-    if len(events) - lowest < 2 * turns + 2:
-        return tracker
-    if any(isinstance(event, _UNDO) for event in events[lowest:]):
+    if lowest is None:
         return tracker
     cut = _cut_point(events, turns, lowest)
     if cut is None:
@@ -124,31 +140,68 @@ def recent(tracker: DialogueStateTracker, turns: int) -> DialogueStateTracker:
     return window
 
 
-# --------------------------------------------------------------------------- the patch
+def copy_tracker(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """What `DialogueStateTracker.copy` returns, without replaying every event: the state the
+    replay would rebuild, copied (Rasa copies the tracker before every action it runs)."""
+    duplicate = tracker.init_copy()
+    duplicate.events.extend(tracker.events)
+    for name, slot in tracker.slots.items():
+        if name in duplicate.slots:
+            duplicate.slots[name]._value = slot._value
+            duplicate.slots[name]._has_been_set = slot._has_been_set
+    duplicate._paused = tracker._paused
+    duplicate.followup_action = tracker.followup_action
+    duplicate.latest_action = dict(tracker.latest_action) if tracker.latest_action is not None else None
+    duplicate.latest_message = tracker.latest_message
+    duplicate.latest_bot_utterance = tracker.latest_bot_utterance
+    duplicate.active_loop = dataclasses.replace(tracker.active_loop) if tracker.active_loop else tracker.active_loop
+    return duplicate
+
+
+# --------------------------------------------------------------------------- the patches
 
 _ORIGINAL_ATTRIBUTE = "_bolt_original"
 
 
-def install(turns: int) -> None:
-    """Make Rasa's prediction see `recent(tracker, turns)` (idempotent; `turns` 0: the original)."""
-    from rasa.core.processor import MessageProcessor
-
-    current = MessageProcessor.__dict__.get("_predict_next_with_tracker")
+def _replace(owner: type, name: str, make: Any, enabled: bool) -> None:
+    current = owner.__dict__.get(name)
     if current is None:
-        raise RuntimeError("rasa.core.processor.MessageProcessor._predict_next_with_tracker is gone: "
+        raise RuntimeError(f"{owner.__module__}.{owner.__name__}.{name} is gone: "
                            "bot/dialogue_window.py needs updating for this Rasa version")
     original = getattr(current, _ORIGINAL_ATTRIBUTE, current)
-    if turns <= 0:
-        MessageProcessor._predict_next_with_tracker = original
+    if not enabled:
+        setattr(owner, name, original)
         return
+    replacement = functools.wraps(original)(make(original))
+    setattr(replacement, _ORIGINAL_ATTRIBUTE, original)
+    setattr(owner, name, replacement)
 
-    @functools.wraps(original)
-    def predict_on_window(self: Any, tracker: DialogueStateTracker) -> Any:
-        return original(self, recent(tracker, turns))
 
-    setattr(predict_on_window, _ORIGINAL_ATTRIBUTE, original)
-    predict_on_window.window_turns = turns  # type: ignore[attr-defined]
-    MessageProcessor._predict_next_with_tracker = predict_on_window
+def install(turns: int) -> None:
+    """Patch Rasa (idempotent; `turns` 0: Rasa's own code again):
+    - `MessageProcessor._predict_next_with_tracker` predicts on `recent(tracker, turns)`;
+    - `MessageProcessor._has_session_expired` looks for the latest user message in that window
+      too (Rasa scans the applied events of the whole session for it);
+    - `DialogueStateTracker.copy` copies the state instead of replaying all events.
+    """
+    from rasa.core.processor import MessageProcessor
+
+    def windowed(original: Any) -> Any:
+        def on_window(self: Any, tracker: DialogueStateTracker) -> Any:
+            return original(self, recent(tracker, turns))
+        on_window.window_turns = turns  # type: ignore[attr-defined]
+        return on_window
+
+    def fast_copy(original: Any) -> Any:
+        def copy(self: DialogueStateTracker) -> DialogueStateTracker:
+            # subclasses (the training's TrackerWithCachedStates) hold more state: Rasa's way
+            return copy_tracker(self) if type(self) is DialogueStateTracker else original(self)
+        return copy
+
+    enabled = turns > 0
+    _replace(MessageProcessor, "_predict_next_with_tracker", windowed, enabled)
+    _replace(MessageProcessor, "_has_session_expired", windowed, enabled)
+    _replace(DialogueStateTracker, "copy", fast_copy, enabled)
 
 
 def installed_turns() -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.core.nlg.generator import NaturalLanguageGenerator
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
@@ -53,9 +53,10 @@ class KnowledgeNLG(NaturalLanguageGenerator):
         renderer = self.renderers.get(utter_action)
         if renderer is None and key not in self.catalog:
             return await self.domain_responses.generate(utter_action, tracker, output_channel, **kwargs)
-        turns = rasa_user_turns(tracker)
+        needs_user = renderer is not None and getattr(renderer, "needs_user", False)
+        turns = rasa_user_turns(tracker, enough=_holds_token if needs_user else None)
         user = None
-        if renderer is not None and getattr(renderer, "needs_user", False):
+        if needs_user:
             token = users.latest_identity_token(metadata for _, metadata in turns)
             if token:
                 user = await asyncio.to_thread(users.lookup, token)
@@ -67,6 +68,10 @@ class KnowledgeNLG(NaturalLanguageGenerator):
         if context.message_language == OTHER_LANGUAGE and not _replied_since_user(tracker):
             return _with_language_note(reply)
         return reply
+
+
+def _holds_token(turns: List[Tuple[Any, Any]]) -> bool:
+    return users.latest_identity_token(metadata for _, metadata in turns) is not None
 
 
 def _replied_since_user(tracker: DialogueStateTracker) -> bool:

@@ -130,3 +130,26 @@ def test_slots_of_the_cut_point_are_carried_over(domain):
     window = recent(tracker, TURNS)
     assert window is not tracker and window.get_slot("country") == "CH"
     assert window.sender_id == "slots"
+
+
+def _state(tracker: DialogueStateTracker) -> dict:
+    state = dict(vars(tracker))
+    state["events"] = list(state["events"])
+    state["slots"] = {name: dict(vars(slot)) for name, slot in state["slots"].items()}
+    return state
+
+
+def test_the_fast_copy_holds_what_rasas_replay_rebuilds(agent, story_events):
+    from bot.dialogue_window import copy_tracker
+
+    replay = DialogueStateTracker.copy._bolt_original
+    for number, events in enumerate(long_conversations(story_events, count=2, stories_each=10)):
+        tracker = DialogueStateTracker(f"copy-{number}", agent.domain.slots)
+        tracker.model_id = "a-model"
+        for index, event in enumerate(events):
+            tracker.update(event, agent.domain)
+            if index % 7 == 0 or index == len(events) - 1:
+                fast = copy_tracker(tracker)
+                assert _state(fast) == _state(replay(tracker)), f"conversation {number}, event {index}: {event}"
+                assert fast.active_loop is not tracker.active_loop or tracker.active_loop is None
+    assert tracker.copy().__class__ is DialogueStateTracker and _state(tracker.copy()) == _state(replay(tracker))
