@@ -57,16 +57,28 @@ _SLOTS_RESET = AllSlotsReset.type_name
 _LOOP = {cls.type_name for cls in (ActiveLoop, *ActiveLoop.__subclasses__())}
 
 
-def _session_start(events: List[Event]) -> Optional[int]:
+_SCAN = "_bolt_session_scan"  # on a tracker: (events scanned, the last of them, start of session or None)
+
+
+def _session_start(tracker: DialogueStateTracker, events: List[Event]) -> Optional[int]:
     """Index of the first event of the latest session (after the last restart / session start),
-    None when the session holds an undo (`UserUtteranceReverted`, `ActionReverted`)."""
-    for index in range(len(events) - 1, -1, -1):
+    None when the session holds an undo (`UserUtteranceReverted`, `ActionReverted`).
+
+    Events are only ever appended to a tracker, so what was found is kept on it and only the
+    events added since are looked at (the tracker cache keeps a conversation's tracker object).
+    """
+    scanned, last, start = getattr(tracker, _SCAN, (0, None, 0))
+    if scanned > len(events) or (scanned and events[scanned - 1] is not last):
+        scanned, start = 0, 0
+    for index in range(scanned, len(events)):
         kind = events[index].type_name
         if kind in _SESSION:
-            return index
-        if kind in _UNDO:
-            return None
-    return 0
+            start = index
+        elif kind in _UNDO:
+            start = None
+    if events:
+        setattr(tracker, _SCAN, (len(events), events[-1], start))
+    return start
 
 
 def _is_listen(event: Event) -> bool:
@@ -123,7 +135,7 @@ def recent(tracker: DialogueStateTracker, turns: int) -> DialogueStateTracker:
     if len(tracker.events) < 2 * turns + 2:  # too few events for more than `turns` turns
         return tracker
     events = list(tracker.events)
-    lowest = _session_start(events)
+    lowest = _session_start(tracker, events)
     if lowest is None:
         return tracker
     cut = _cut_point(events, turns, lowest)
@@ -155,6 +167,8 @@ def copy_tracker(tracker: DialogueStateTracker) -> DialogueStateTracker:
     duplicate.latest_message = tracker.latest_message
     duplicate.latest_bot_utterance = tracker.latest_bot_utterance
     duplicate.active_loop = dataclasses.replace(tracker.active_loop) if tracker.active_loop else tracker.active_loop
+    if hasattr(tracker, _SCAN):
+        setattr(duplicate, _SCAN, getattr(tracker, _SCAN))
     return duplicate
 
 
@@ -181,7 +195,9 @@ def install(turns: int) -> None:
     """Patch Rasa (idempotent; `turns` 0: Rasa's own code again):
     - `MessageProcessor._predict_next_with_tracker` predicts on `recent(tracker, turns)`;
     - `MessageProcessor._has_session_expired` looks for the latest user message in that window
-      too (Rasa scans the applied events of the whole session for it);
+      too (Rasa scans the applied events of the whole session for it), and
+      `MessageProcessor._update_tracker_session` returns at once for a session longer than the
+      window that has not expired (Rasa first computes all applied events to see there are any);
     - `DialogueStateTracker.copy` copies the state instead of replaying all events.
     """
     from rasa.core.processor import MessageProcessor
@@ -198,7 +214,18 @@ def install(turns: int) -> None:
             return copy_tracker(self) if type(self) is DialogueStateTracker else original(self)
         return copy
 
+    def session_goes_on(original: Any) -> Any:
+        async def update_session(self: Any, tracker: DialogueStateTracker, *args: Any, **kwargs: Any) -> Any:
+            # Rasa: a new session when the session has no applied events or has expired. A
+            # window exists only for a session longer than it, so its events are applied ones.
+            window = recent(tracker, turns)
+            if window is not tracker and not self._has_session_expired(window):
+                return None
+            return await original(self, tracker, *args, **kwargs)
+        return update_session
+
     enabled = turns > 0
+    _replace(MessageProcessor, "_update_tracker_session", session_goes_on, enabled)
     _replace(MessageProcessor, "_predict_next_with_tracker", windowed, enabled)
     _replace(MessageProcessor, "_has_session_expired", windowed, enabled)
     _replace(DialogueStateTracker, "copy", fast_copy, enabled)

@@ -4,6 +4,7 @@ trained model. Fails when a Rasa upgrade moves the patched method or changes wha
 read from a tracker."""
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
 from typing import List
@@ -133,7 +134,7 @@ def test_slots_of_the_cut_point_are_carried_over(domain):
 
 
 def _state(tracker: DialogueStateTracker) -> dict:
-    state = dict(vars(tracker))
+    state = {key: value for key, value in vars(tracker).items() if not key.startswith("_bolt")}
     state["events"] = list(state["events"])
     state["slots"] = {name: dict(vars(slot)) for name, slot in state["slots"].items()}
     return state
@@ -153,3 +154,36 @@ def test_the_fast_copy_holds_what_rasas_replay_rebuilds(agent, story_events):
                 assert _state(fast) == _state(replay(tracker)), f"conversation {number}, event {index}: {event}"
                 assert fast.active_loop is not tracker.active_loop or tracker.active_loop is None
     assert tracker.copy().__class__ is DialogueStateTracker and _state(tracker.copy()) == _state(replay(tracker))
+
+
+def test_the_session_scan_follows_appended_events(domain):
+    from rasa.shared.core.events import SessionStarted
+
+    tracker = DialogueStateTracker.from_events("scan", _turn("greet", ActionExecuted("utter_greet")) * 15, domain.slots)
+    assert recent(tracker, TURNS) is not tracker
+    tracker.update(UserUtteranceReverted())
+    assert recent(tracker, TURNS) is tracker  # an undo in the session: the whole tracker
+    tracker.update(SessionStarted())
+    for event in _turn("greet", ActionExecuted("utter_greet")) * 12:
+        tracker.update(event)
+    window = recent(tracker, TURNS)
+    assert window is not tracker and sum(isinstance(e, UserUttered) for e in window.events) == TURNS
+
+
+@pytest.mark.parametrize("expired", [False, True])
+def test_a_long_session_starts_again_only_when_expired(agent, expired):
+    import time
+
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.shared.core.constants import ACTION_SESSION_START_NAME
+
+    events = _turn("greet", ActionExecuted("utter_greet")) * 15
+    tracker = DialogueStateTracker.from_events("session", events, agent.domain.slots)
+    if expired:
+        for event in tracker.events:
+            event.timestamp = time.time() - 3 * 3600
+    before = len(tracker.events)
+    asyncio.run(agent.processor._update_tracker_session(tracker, CollectingOutputChannel()))
+    started = [e for e in list(tracker.events)[before:]
+               if isinstance(e, ActionExecuted) and e.action_name == ACTION_SESSION_START_NAME]
+    assert bool(started) == expired
