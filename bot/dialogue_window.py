@@ -93,9 +93,49 @@ def _turn_start_before(events: List[Event], index: int, lowest: int) -> Optional
     return None
 
 
-def _cut_point(events: List[Event], turns: int, lowest: int) -> Optional[int]:
-    """Index of the `action_listen` before the `turns`-th last user message, moved back to before
-    a loop active at that point; None when the session is not longer than that."""
+@dataclasses.dataclass(frozen=True)
+class _State:
+    """Slots set and the active loop of a session at `events[:index]` (kept on the tracker, and
+    moved forward over the events between one cut point and the next: never changed in place)."""
+
+    lowest: int
+    index: int
+    last: Optional[Event]  # events[index - 1], to see that the events before `index` are the same
+    slots: Dict[str, Any]
+    loop: Optional[str]
+    loop_at: Optional[int]  # index of the ActiveLoop event that set `loop`
+
+
+_STATE = "_bolt_cut_state"
+
+
+def _state_at(tracker: DialogueStateTracker, events: List[Event], index: int, lowest: int) -> _State:
+    kept: Optional[_State] = getattr(tracker, _STATE, None)
+    if kept is not None and kept.lowest == lowest and kept.index <= index and (
+            kept.index == lowest or events[kept.index - 1] is kept.last):
+        slots, loop, loop_at, begin = kept.slots, kept.loop, kept.loop_at, kept.index
+    else:
+        slots, loop, loop_at, begin = {}, None, None, lowest
+    copied = False
+    for i in range(begin, index):
+        event = events[i]
+        kind = event.type_name
+        if kind == _SLOT:
+            if not copied:
+                slots, copied = dict(slots), True
+            slots[event.key] = event.value  # type: ignore[attr-defined]
+        elif kind == _SLOTS_RESET:
+            slots, copied = {}, True
+        elif kind in _LOOP:
+            loop, loop_at = event.name, i  # type: ignore[attr-defined]
+    state = _State(lowest, index, events[index - 1] if index > lowest else None, slots, loop, loop_at)
+    setattr(tracker, _STATE, state)
+    return state
+
+
+def _cut(tracker: DialogueStateTracker, events: List[Event], turns: int, lowest: int) -> Optional[_State]:
+    """The state at the `action_listen` before the `turns`-th last user message, moved back to
+    before a loop active at that point; None when the session is not longer than that."""
     users = 0
     cut = None
     for i in range(len(events) - 1, lowest - 1, -1):
@@ -106,25 +146,11 @@ def _cut_point(events: List[Event], turns: int, lowest: int) -> Optional[int]:
             cut = i
             break
     while cut is not None and cut > lowest:
-        # the loop active at the cut: the latest ActiveLoop event before it
-        loop_at = next((i for i in range(cut - 1, lowest - 1, -1) if events[i].type_name in _LOOP), None)
-        if loop_at is None or events[loop_at].name is None:  # type: ignore[attr-defined]
-            return cut
-        cut = _turn_start_before(events, loop_at, lowest)
+        state = _state_at(tracker, events, cut, lowest)
+        if state.loop is None:
+            return state
+        cut = _turn_start_before(events, state.loop_at, lowest)  # type: ignore[arg-type]
     return None
-
-
-def _slots_at(events: List[Event], end: int, lowest: int) -> Dict[str, Any]:
-    """Slot values set in events[lowest:end] (the latest value of each), as Rasa would hold them."""
-    values: Dict[str, Any] = {}
-    for i in range(end - 1, lowest - 1, -1):
-        event = events[i]
-        kind = event.type_name
-        if kind == _SLOTS_RESET:
-            break
-        if kind == _SLOT and event.key not in values:  # type: ignore[attr-defined]
-            values[event.key] = event.value  # type: ignore[attr-defined]
-    return values
 
 
 def recent(tracker: DialogueStateTracker, turns: int) -> DialogueStateTracker:
@@ -138,15 +164,15 @@ def recent(tracker: DialogueStateTracker, turns: int) -> DialogueStateTracker:
     lowest = _session_start(tracker, events)
     if lowest is None:
         return tracker
-    cut = _cut_point(events, turns, lowest)
-    if cut is None:
+    state = _cut(tracker, events, turns, lowest)
+    if state is None:
         return tracker
     window = tracker.init_copy()
     window.sender_id = tracker.sender_id
-    for name, value in _slots_at(events, cut, lowest).items():
+    for name, value in state.slots.items():
         if name in window.slots:
             window.update(SlotSet(name, value))
-    for event in events[cut:]:
+    for event in events[state.index:]:
         window.update(event)
     window.clear_followup_action()  # cleared on the real tracker (not an event)
     return window
@@ -167,8 +193,9 @@ def copy_tracker(tracker: DialogueStateTracker) -> DialogueStateTracker:
     duplicate.latest_message = tracker.latest_message
     duplicate.latest_bot_utterance = tracker.latest_bot_utterance
     duplicate.active_loop = dataclasses.replace(tracker.active_loop) if tracker.active_loop else tracker.active_loop
-    if hasattr(tracker, _SCAN):
-        setattr(duplicate, _SCAN, getattr(tracker, _SCAN))
+    for kept in (_SCAN, _STATE):  # immutable values: shared
+        if hasattr(tracker, kept):
+            setattr(duplicate, kept, getattr(tracker, kept))
     return duplicate
 
 
