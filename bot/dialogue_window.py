@@ -193,9 +193,9 @@ def copy_tracker(tracker: DialogueStateTracker) -> DialogueStateTracker:
     duplicate.latest_message = tracker.latest_message
     duplicate.latest_bot_utterance = tracker.latest_bot_utterance
     duplicate.active_loop = dataclasses.replace(tracker.active_loop) if tracker.active_loop else tracker.active_loop
-    for kept in (_SCAN, _STATE):  # immutable values: shared
-        if hasattr(tracker, kept):
-            setattr(duplicate, kept, getattr(tracker, kept))
+    for name, value in vars(tracker).items():  # what scans kept on it (immutable values): shared
+        if name.startswith("_bolt_"):
+            setattr(duplicate, name, value)
     return duplicate
 
 

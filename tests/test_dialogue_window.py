@@ -187,3 +187,15 @@ def test_a_long_session_starts_again_only_when_expired(agent, expired):
     started = [e for e in list(tracker.events)[before:]
                if isinstance(e, ActionExecuted) and e.action_name == ACTION_SESSION_START_NAME]
     assert bool(started) == expired
+
+
+def test_an_identity_token_older_than_the_window_is_found(domain):
+    from bot.nlg import latest_identity_token
+    from bot.users import IDENTITY_TOKEN
+
+    first = [ActionExecuted(ACTION_LISTEN_NAME), UserUttered("hallo", {"name": "greet"}, metadata={IDENTITY_TOKEN: "t1"})]
+    tracker = DialogueStateTracker.from_events("token", first + _turn("greet", ActionExecuted("utter_greet")) * 15, domain.slots)
+    assert recent(tracker, TURNS) is not tracker
+    assert latest_identity_token(tracker) == "t1" and latest_identity_token(tracker.copy()) == "t1"
+    tracker.update(UserUttered("hi", {"name": "greet"}, metadata={IDENTITY_TOKEN: "t2"}))
+    assert latest_identity_token(tracker) == "t2"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from bot.language import conversation_language
 
@@ -183,16 +183,14 @@ def build(
     )
 
 
-def rasa_user_turns(
-    tracker: Any, enough: Optional[Callable[[List[Turn]], bool]] = None
-) -> List[Turn]:
+def rasa_user_turns(tracker: Any) -> List[Turn]:
     """The user turns `(parse_data, metadata)` of a Rasa tracker's applied events, oldest first.
 
     Of a long conversation only the turns of the policies' window (`bot.dialogue_window.recent`,
     whose applied events are the whole tracker's latest) when they decide what the renderers
     read from older turns: the conversation's language is that of the latest confident detection
-    (`conversation_language`), so a window holding one gives the same; `enough` may ask for
-    more (the NLG: a window holding an identity token). Otherwise all turns.
+    (`conversation_language`), so a window holding one gives the same. Otherwise all turns.
+    (The identity token of an older turn: `bot.nlg.latest_identity_token`.)
     """
     from bot.dialogue_window import recent
     from bot.language import is_confident
@@ -201,8 +199,7 @@ def rasa_user_turns(
     window = recent(tracker, get_settings().dialogue_window_turns)
     if window is not tracker:
         turns = _user_turns(window)
-        if any(is_confident(parse_data.get("language")) for parse_data, _ in turns) and (
-                enough is None or enough(turns)):
+        if any(is_confident(parse_data.get("language")) for parse_data, _ in turns):
             return turns
     return _user_turns(tracker)
 
