@@ -227,5 +227,5 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         return component
 
 
-# The one patch of Rasa internals (bot/dialogue_window.py): the policies see the latest turns.
+# The patches of Rasa internals, all in bot/dialogue_window.py: the policies see the latest turns.
 dialogue_window.install(get_settings().dialogue_window_turns)

@@ -4,32 +4,37 @@ Rasa 3.6 hands the policies (MemoizationPolicy, RulePolicy, the ensemble) the wh
 every prediction, several a message, and each of them replays all events of the session to
 featurize its states (`tracker.past_states` -> `Domain.states_for_tracker_history`): message 100
 of a conversation cost four times message 5 (docs/benchmarks.md). Yet what they look at is
-short: MemoizationPolicy the last `max_history` (5) states, RulePolicy no more states than its
-longest rule, the ensemble the latest events.
+short: RulePolicy no more states than its longest rule, the ensemble the latest events, and
+MemoizationPolicy nothing once a conversation is longer than its longest memorized story.
 
-`recent(tracker)` is the tracker cut to its last `turns` user turns, with the slots and the
+`recent(tracker)` is the tracker cut to its last `turns` user turns (`DIALOGUE_WINDOW_TURNS`),
+and to at least `MEMORIZED_STATES` of the states MemoizationPolicy sees, with the slots and the
 active loop of the cut point carried over, like a new session with `carry_over_slots_to_new_session`
 (the kept events are the very event objects, so `hide_rule_turn` and the rest come along).
-The policies' states of such a window equal the whole tracker's over the window, so their
-predictions are the same as long as no rule is longer than the window (`check_rules` in the test
-of this module compares the trained rules' lengths with it). Where a window could differ, the
-whole tracker is used: an active loop at the cut point moves the cut back to before the loop
-began (a form's executions are collapsed by `applied_events`, which needs the loop's start);
-an undo (`UserUtteranceReverted`, `ActionReverted`) anywhere in the session, or a pending
-follow-up action, keeps the whole tracker.
+RulePolicy's states of such a window equal the whole tracker's over the window, so its
+predictions are the same while no rule is longer than the window; MemoizationPolicy
+(`max_history` None) keys whole conversations, and one with more states than its longest
+memorized story predicts nothing, on the window as on the whole tracker. The test
+(`tests/test_dialogue_window.py`) compares both bounds with the trained model and the predictions
+on windows with those on whole trackers. Where a window could differ, the whole tracker is used:
+an active loop at the cut point moves the cut back to before the loop began (a form's executions
+are collapsed by `applied_events`, which needs the loop's start); an undo
+(`UserUtteranceReverted`, `ActionReverted`) anywhere in the session, a `FollowupAction` in the
+window or a pending follow-up action keeps the whole tracker.
 
-The one patch of Rasa internals (`install`, called from `bot.components`, so every process that
-loads the model has it: `rasa run`, `rasa test`, the tests): `MessageProcessor._predict_next_with_tracker`
-gets the window instead of the tracker. The events the prediction returns are applied to the real
-tracker by Rasa as before. `tests/test_dialogue_window.py` fails when a Rasa upgrade moves that
-method or when predictions on the window differ from those on the whole tracker.
+The patches of Rasa internals, all here (`install`, called from `bot.components`, so every
+process that loads the model has them: `rasa run`, `rasa test`, the tests; listed in `install`):
+the prediction, the session check and the tracker copy before each action. The events a
+prediction returns are applied to the real tracker by Rasa as before. The test fails when a Rasa
+upgrade moves a patched method, when predictions on the window differ from those on the whole
+tracker, or when the fast copy holds other state than Rasa's replay.
 Window size: `DIALOGUE_WINDOW_TURNS` (`bot.settings`, 0: off).
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import (
@@ -37,6 +42,7 @@ from rasa.shared.core.events import (
     ActionReverted,
     ActiveLoop,
     AllSlotsReset,
+    FollowupAction,
     Event,
     Restarted,
     SessionStarted,
@@ -48,37 +54,48 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 # Events told apart by their class's `type_name` (a plain attribute: `isinstance` on Rasa's
 # abstract event classes costs ten times more, and these scans run a few times a message).
+# A window shows MemoizationPolicy at least this many states (of turns it does not hide as
+# rule-only): more than the longest story it memorized (its `max_history` is None: it keys whole
+# conversations; the test compares this with the trained model), so that it predicts nothing
+# on the window, as on the longer whole tracker.
+MEMORIZED_STATES = 12
+
 _UNDO = {UserUtteranceReverted.type_name, ActionReverted.type_name}
 _SESSION = {Restarted.type_name, SessionStarted.type_name}
 _USER = UserUttered.type_name
 _ACTION = ActionExecuted.type_name
 _SLOT = SlotSet.type_name
 _SLOTS_RESET = AllSlotsReset.type_name
+_FOLLOWUP = FollowupAction.type_name
 _LOOP = {cls.type_name for cls in (ActiveLoop, *ActiveLoop.__subclasses__())}
 
 
-_SCAN = "_bolt_session_scan"  # on a tracker: (events scanned, the last of them, start of session or None)
+_SCAN = "_bolt_session_scan"  # on a tracker: (events scanned, the last of them, session start, loops)
 
 
-def _session_start(tracker: DialogueStateTracker, events: List[Event]) -> Optional[int]:
+def _session_start(tracker: DialogueStateTracker, events: List[Event]) -> Tuple[Optional[int], FrozenSet[str]]:
     """Index of the first event of the latest session (after the last restart / session start),
-    None when the session holds an undo (`UserUtteranceReverted`, `ActionReverted`).
+    None when the session holds an undo (`UserUtteranceReverted`, `ActionReverted`); and the
+    names of the loops of the conversation.
 
     Events are only ever appended to a tracker, so what was found is kept on it and only the
     events added since are looked at (the tracker cache keeps a conversation's tracker object).
     """
-    scanned, last, start = getattr(tracker, _SCAN, (0, None, 0))
+    scanned, last, start, loops = getattr(tracker, _SCAN, (0, None, 0, frozenset()))
     if scanned > len(events) or (scanned and events[scanned - 1] is not last):
-        scanned, start = 0, 0
+        scanned, start, loops = 0, 0, frozenset()
     for index in range(scanned, len(events)):
-        kind = events[index].type_name
+        event = events[index]
+        kind = event.type_name
         if kind in _SESSION:
             start = index
         elif kind in _UNDO:
             start = None
+        elif kind in _LOOP and event.name and event.name not in loops:  # type: ignore[attr-defined]
+            loops = loops | {event.name}  # type: ignore[attr-defined]
     if events:
-        setattr(tracker, _SCAN, (len(events), events[-1], start))
-    return start
+        setattr(tracker, _SCAN, (len(events), events[-1], start, loops))
+    return start, loops
 
 
 def _is_listen(event: Event) -> bool:
@@ -133,18 +150,32 @@ def _state_at(tracker: DialogueStateTracker, events: List[Event], index: int, lo
     return state
 
 
-def _cut(tracker: DialogueStateTracker, events: List[Event], turns: int, lowest: int) -> Optional[_State]:
-    """The state at the `action_listen` before the `turns`-th last user message, moved back to
-    before a loop active at that point; None when the session is not longer than that."""
-    users = 0
+def _cut(tracker: DialogueStateTracker, events: List[Event], turns: int, lowest: int,
+         loops: FrozenSet[str]) -> Optional[_State]:
+    """The state at the `action_listen` before the `turns`-th last user message and before at
+    least `MEMORIZED_STATES` states MemoizationPolicy sees, moved back to before a loop active
+    at that point; None when the session is not longer than that."""
+    users = shown = 0
     cut = None
+    later_shown: Optional[int] = None  # 1 if the action after this one (in time) is not hidden
     for i in range(len(events) - 1, lowest - 1, -1):
         event = events[i]
-        if event.type_name == _USER:
+        kind = event.type_name
+        if kind == _USER:
             users += 1
-        elif users >= turns and _is_listen(event):
-            cut = i
-            break
+        elif kind == _FOLLOWUP:
+            return None  # a follow-up changes which turns MemoizationPolicy hides: not counted
+        elif kind == _ACTION:
+            name = event.action_name  # type: ignore[attr-defined]
+            if users >= turns and shown >= MEMORIZED_STATES and name == ACTION_LISTEN_NAME:
+                cut = i
+                break
+            # Rasa (`Domain.states_for_tracker_history`): an action shows a state unless its turn
+            # is hidden as rule-only; after a loop's action it inherits the hiding before (not
+            # counted here: a lower bound).
+            if later_shown is not None and name not in loops:
+                shown += later_shown
+            later_shown = 0 if event.hide_rule_turn else 1  # type: ignore[attr-defined]
     while cut is not None and cut > lowest:
         state = _state_at(tracker, events, cut, lowest)
         if state.loop is None:
@@ -161,10 +192,10 @@ def recent(tracker: DialogueStateTracker, turns: int) -> DialogueStateTracker:
     if len(tracker.events) < 2 * turns + 2:  # too few events for more than `turns` turns
         return tracker
     events = list(tracker.events)
-    lowest = _session_start(tracker, events)
+    lowest, loops = _session_start(tracker, events)
     if lowest is None:
         return tracker
-    state = _cut(tracker, events, turns, lowest)
+    state = _cut(tracker, events, turns, lowest, loops)
     if state is None:
         return tracker
     window = tracker.init_copy()
