@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import sys
 from typing import Any
@@ -27,7 +28,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.api import handoff
 from actions.context import language_of
-from bot.messages import render
+from bot.language import OTHER
+from bot.messages import render, with_other_language_note
 from bot.settings import InsecureSettings, Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -65,9 +67,44 @@ def database_down_answer(request: Request, error: SQLAlchemyError) -> response.H
     return response.json({"events": [], "responses": [{"text": render("accounts_unavailable", lang)}]})
 
 
+def _latest_language(tracker: dict[str, Any]) -> str | None:
+    language = ((tracker.get("latest_message") or {}).get("language") or {})
+    return language.get("code") if isinstance(language, dict) else None
+
+
+def _replied_since_user(events: list[dict[str, Any]]) -> bool:
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            return True
+    return False
+
+
+async def note_other_language(request: Request, reply: response.HTTPResponse) -> response.HTTPResponse | None:
+    """A response middleware: the first text an action says to a message in neither German nor
+    English (the NLU's language code "other") starts with the bilingual note, as the replies
+    Rasa renders itself do (`bot.nlg`). A response key (`utter_*`) is left to Rasa's NLG."""
+    if request.path != "/webhook" or reply.status != 200:
+        return None
+    try:
+        tracker = (request.json or {}).get("tracker") or {}
+        if _latest_language(tracker) != OTHER or _replied_since_user(tracker.get("events") or []):
+            return None
+        body = json.loads(reply.body)
+    except (ValueError, AttributeError):
+        return None
+    responses = body.get("responses") or []
+    if not responses or not responses[0].get("text") or responses[0].get("response"):
+        return None
+    responses[0]["text"] = with_other_language_note(responses[0]["text"])
+    return response.json(body, status=reply.status)
+
+
 def build_app(settings: Settings) -> Any:
     app = create_app("actions", cors_origins="")
     app.register_middleware(refuse_without_secret(settings.action_server_secret), "request")
+    app.register_middleware(note_other_language, "response")
     app.error_handler.add(SQLAlchemyError, database_down_answer)
 
     async def start_outbox_job(app: Any, loop: asyncio.AbstractEventLoop) -> None:

@@ -23,6 +23,8 @@ from bot.answers.context import from_sdk_tracker
 from bot.knowledge import load_knowledge
 from bot.messages import render
 
+TAM = "technical_account_manager"
+
 # "anrufen", "ruf ich ... an", "telefonisch", "Hotline", "phone", "call", "ring your support line"
 _PHONE_QUESTION = re.compile(
     r"\b(?:telefon\w*|anruf\w*|anzurufen|rufe?n?\s+(?:\w+\s+){0,3}?an|hotline|durchwahl|"
@@ -146,7 +148,9 @@ class ActionTam(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         context = await load_context(tracker)
         if context.anonymous:
-            _login_required(dispatcher, context)
+            # the general rule first (which plan has one), then what signing in tells
+            plans = [plan.name.get(context.lang) for plan in load_knowledge().plans.values() if plan.includes(TAM)]
+            dispatcher.utter_message(text=render("tam_general", context.lang, plans=" / ".join(plans)))
             return []
         lang, account, rights = context.lang, context.user.account, context.rights
         if not rights.tam:

@@ -47,6 +47,7 @@ from bot.messages import render
 from bot.redaction import redact
 from bot.entitlements import ANONYMOUS_OFFERS
 from bot.knowledge import load_knowledge
+from bot.nlu_models import clauses
 from bot.triage import triage
 from bot.answers.plans import is_question
 
@@ -268,7 +269,11 @@ def problem_from_history(tracker: Tracker) -> str | None:
     triage), whatever the NLU took it for: "We're Premier+ customers ... our registration page
     shows an error" may have been answered as a plan question, it still describes the problem.
     So does a request the bot could not answer that names a need by the seed's definitions
-    ("Infos, wie man das Wartezimmer konfiguriert": P4), but not small talk it turned down.
+    ("Infos, wie man das Wartezimmer konfiguriert": P4), but not small talk it turned down, and a
+    statement the NLU took for a ticket request or an FAQ question that names a need
+    (`names_a_need`: "feature request: a dark mode", then "can a human take this?"); the request
+    for a person itself when another of its clauses names one (`need_besides_request`: "verbinde
+    mich mit Tier 2, ich brauche Hilfe bei der Einrichtung von SSO").
     """
     users = _user_events(tracker)
     for index in range(len(users) - 1, -1, -1):
@@ -279,14 +284,32 @@ def problem_from_history(tracker: Tracker) -> str | None:
         safe = redact(text)
         parse_data = {"text": text, **(event.get("parse_data") or {})}
         if index == len(users) - 1:
-            if signals.describes_problem(parse_data):
+            if signals.describes_problem(parse_data) or need_besides_request(safe):
                 return safe
             continue
         if REPORT_PROBLEM in (_intent(event), _intent_before_secret(event)) or signals.describes_problem(parse_data):
             return safe
         if _intent(event) in UNANSWERED_INTENTS and not triage(safe).is_default:
             return safe
+        if _intent(event) in STATEMENT_INTENTS and names_a_need(safe):
+            return safe
     return None
+
+
+def need_besides_request(text: str) -> bool:
+    """The request for a person names a need too, question or not ("can I speak to someone?
+    feature request: a dark mode"): a clause other than the request itself names a case the
+    seed's definitions rate. "Can I speak with a support person?" names none."""
+    parts = clauses(text) or [text]
+    rest = [part for part in parts if not signals.wants_person({"text": part})]
+    return bool(rest) and not triage(" . ".join(rest)).is_default
+
+
+def names_a_need(text: str) -> bool:
+    """A statement (not a question) that names a case the seed's definitions rate, a wish or a
+    configuration need included: "feature request: we would like a dark mode", "ich brauche Hilfe
+    bei der Einrichtung von SSO". "Ich will einen Mitarbeiter" names none."""
+    return bool(text) and not is_question(text) and not triage(text).is_default
 
 
 def bot_just_asked_for_problem(tracker: Tracker) -> bool:
@@ -442,9 +465,10 @@ class ActionAfterSecret(Action):
     """After the (in-process) secret warning: a problem report or a request for a person that
     held a secret still counts, redacted.
 
-    `SecretGuard` keeps the classifier's intent in `intent_before_secret`: `report_problem` is
-    triaged (and escalated when it also asks for a person) as by `action_triage_problem`,
-    `request_human` escalated as by `action_escalate`; anything else needs nothing more.
+    `SecretGuard` keeps the classifier's intent in `intent_before_secret`: `report_problem`, or
+    any message that describes a problem (`bot.signals`), is triaged (and escalated when it also
+    asks for a person) as by `action_triage_problem`; `request_human`, or any message that asks
+    for a person, escalated as by `action_escalate`; anything else needs nothing more.
     Always sets `needs_problem` (true: the problem_form asks for one sentence).
     """
 
@@ -458,12 +482,14 @@ class ActionAfterSecret(Action):
             # The answer to the form's question, with the secret masked: the form goes on.
             return [SlotSet(requested, redact(latest_user_text(tracker))), SlotSet(NEEDS_PROBLEM, False)]
         before = latest_intent_before_secret(tracker)
-        if before not in (REPORT_PROBLEM, REQUEST_HUMAN):
+        parse_data = latest_parse_data(tracker)
+        reports = before == REPORT_PROBLEM or signals.describes_problem(parse_data)
+        if not reports and before != REQUEST_HUMAN and not signals.wants_person(parse_data):
             return [SlotSet(NEEDS_PROBLEM, False)]
         context = await load_context(tracker)
         problem = redact(latest_user_text(tracker))
         kept = render("secret_problem_kept", context.lang)
-        if before == REPORT_PROBLEM:
+        if reports:
             dispatcher.utter_message(text=kept)
             return await triage_report(dispatcher, tracker, context, problem) + [SlotSet(NEEDS_PROBLEM, False)]
         decision = CollectingDispatcher()
@@ -530,7 +556,7 @@ class ValidateProblemForm(FormValidationAction):
         weak = name in QUESTION_INTENTS and float(intent.get("confidence") or 0.0) < WEAK_QUESTION
         if weak or signals.describes_problem(latest_parse_data(tracker)):
             return {PROBLEM: redact(text)}
-        if not is_question(text) and not triage(redact(text)).is_default:
+        if names_a_need(redact(text)):
             return {PROBLEM: redact(text)}
         return {}
 

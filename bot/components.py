@@ -40,6 +40,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import dialogue_window, language, matching, redaction, signals
+from bot.answers.plans import is_question
+from bot.answers.rights import profile
 from bot.knowledge import load_knowledge
 from bot.nlu_models import nlu_models
 from bot.settings import get_settings
@@ -141,6 +143,106 @@ class SignalExtractor(_Untrained):
             message.set(signals.SIGNALS, found[signals.SIGNALS], add_to_output=True)
             message.set(signals.TRIAGE, found[signals.TRIAGE], add_to_output=True)
         return messages
+
+
+# Intents whose answer serves nobody who asks for a person in the same message ("Bin Admin,
+# stell mich zu Tier 2 durch ..." read as a question about one's own support, "put me through to
+# someone who knows what they're doing" as out of scope): with the wants_person signal they
+# become `request_human`. FAQ intents are not among them: "Wer darf den Live-Chat nutzen?" is
+# answered as asked.
+PERSON_OVERRIDABLE = frozenset({"out_of_scope", "nlu_fallback", "ask_my_support", "greet", "help"})
+# An FAQ intent too, when the message also describes a problem: "I'm an admin with Premier, the
+# reactions button does nothing, get me an agent" is no plan question.
+FAQ_PREFIX = "ask_"
+# A change of mind that names a value ("scratch that, P1", "nee, Spanien") corrects the previous
+# answer instead of cancelling it.
+CORRECTION = "correction"
+CORRECTABLE = frozenset({"cancel", "deny"})
+CORRECTED_ENTITIES = frozenset({"country", "plan", "priority"})
+# A question about who may chat with an agent ("wer darf den Live-Chat mit einem Mitarbeiter
+# nutzen?", "can people with a free account chat with a live agent?") asks for the rule, not for
+# a person: answered as `ask_live_chat`. Not when the asker speaks of themselves ("kann ich als
+# Admin mit jemandem sprechen?": that stays a request).
+RIGHTS_QUESTION = "ask_live_chat"
+OWN_SUPPORT = "ask_my_support"  # the same question taken for one about the asker's own support
+LIVE_CHAT = "tier1_chat"
+_WHO_MAY = re.compile(r"(?i)^\W*(und\s+|and\s+)?(wer|who|which\s+(users|people|accounts|members|plans))\b")
+# "Ich möchte ein Webticket aufmachen", "Webticket bitte", "I'd like to file a ticket": a wish for
+# a ticket, not a question about tickets, starts the ticket form as its button does (the
+# `ticket_start` entity of `/open_ticket{"ticket_start":"here"}`). Questions stay answered.
+OPEN_TICKET = "open_ticket"
+TICKET_START = "ticket_start"
+_NAMES_TICKET = re.compile(r"(?i)ticket")
+_FIRST_PERSON = re.compile(r"(?i)\b(ich|mich|mir|mein\w*|wir|uns|unser\w*|i|me|my|we|us|our|i'm|im)\b")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class IntentRouter(_Untrained):
+    """Replaces the classifier's intent where the signals or the entities say more about what the
+    message asks: a request for a person the intent missed (`PERSON_OVERRIDABLE`), a question
+    about who may chat with an agent taken for a request (`RIGHTS_QUESTION`) and a change of
+    mind naming a country, plan or priority (a `correction`); a wish for a web ticket starts
+    the ticket form (`TICKET_START`). The intent it replaced stays in
+    the parse data as `routed_from`. Runs after the FallbackClassifier (it sees `nlu_fallback`)
+    and before SecretGuard (a secret still wins)."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent: Optional[Dict[Text, Any]] = message.get(INTENT)
+            name = (intent or {}).get(INTENT_NAME_KEY)
+            if name == OPEN_TICKET:
+                self._start_ticket(message)
+            routed = self._route(message, name)
+            if routed is None or routed == name:
+                continue
+            forced = {INTENT_NAME_KEY: routed, PREDICTED_CONFIDENCE_KEY: 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != routed]
+            message.set(INTENT, forced, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [forced] + ranking, add_to_output=True)
+            message.set("routed_from", intent, add_to_output=True)
+        return messages
+
+    @staticmethod
+    def _start_ticket(message: Message) -> None:
+        text = message.get(TEXT) or ""
+        entities = message.get(ENTITIES) or []
+        if is_question(text) or not _NAMES_TICKET.search(text) or any(
+                entity.get(ENTITY_ATTRIBUTE_TYPE) == TICKET_START for entity in entities):
+            return
+        # Exactly what the button sends: the rules match a message's entities as a whole, so a
+        # plan feature the words name too ("Webticket") would keep the form from starting.
+        start = {ENTITY_ATTRIBUTE_TYPE: TICKET_START, ENTITY_ATTRIBUTE_VALUE: "here",
+                 ENTITY_ATTRIBUTE_START: 0, ENTITY_ATTRIBUTE_END: len(text), "extractor": "IntentRouter"}
+        message.set(ENTITIES, [start], add_to_output=True)
+
+    @staticmethod
+    def _route(message: Message, intent: Optional[str]) -> Optional[Text]:
+        found = {TEXT: message.get(TEXT), signals.SIGNALS: message.get(signals.SIGNALS),
+                 signals.TRIAGE: message.get(signals.TRIAGE)}
+        if intent in PERSON_OVERRIDABLE and signals.wants_person(found):
+            return signals.REQUEST_HUMAN
+        if (intent or "").startswith(FAQ_PREFIX) and signals.wants_person(found) and signals.describes_problem(found):
+            return signals.REQUEST_HUMAN
+        if intent == signals.REQUEST_HUMAN and _asks_who_may(found[TEXT] or ""):
+            return RIGHTS_QUESTION
+        if intent == OWN_SUPPORT and _names_live_chat(message) and _asks_who_may(found[TEXT] or ""):
+            return RIGHTS_QUESTION  # "wer darf eigentlich den Live-Chat nutzen?" is not about the asker
+        if intent in CORRECTABLE and any(entity.get(ENTITY_ATTRIBUTE_TYPE) in CORRECTED_ENTITIES
+                                         for entity in message.get(ENTITIES) or []):
+            return CORRECTION
+        return None
+
+
+def _names_live_chat(message: Message) -> bool:
+    return any(entity.get(ENTITY_ATTRIBUTE_TYPE) == "feature" and entity.get(ENTITY_ATTRIBUTE_VALUE) == LIVE_CHAT
+               for entity in message.get(ENTITIES) or [])
+
+
+def _asks_who_may(text: str) -> bool:
+    """A question about who may do something, not about the asker (see RIGHTS_QUESTION)."""
+    if not is_question(text) or _FIRST_PERSON.search(text):
+        return False
+    return bool(_WHO_MAY.search(text)) or profile(text).names_someone
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

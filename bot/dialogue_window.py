@@ -140,6 +140,9 @@ def _state_at(tracker: DialogueStateTracker, events: List[Event], index: int, lo
         if kind == _SLOT:
             if not copied:
                 slots, copied = dict(slots), True
+            # in the order of their latest setting, as the window's SlotSet events will be (a
+            # policy may read which of two slots was set last: bot.policies.with_agents)
+            slots.pop(event.key, None)  # type: ignore[attr-defined]
             slots[event.key] = event.value  # type: ignore[attr-defined]
         elif kind == _SLOTS_RESET:
             slots, copied = {}, True

@@ -15,7 +15,7 @@ job, built on these objects; this module imports nothing of it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -265,6 +265,9 @@ class TriageRules:
     negations: frozenset[str]
     default_problem_confidence: float
     default_other_confidence: float
+    # Aspects of a description that decide between two levels only together ("for everyone"
+    # with "the meetings themselves run" is P2, without it P3): name -> cues (bot.triage).
+    aspects: Mapping[str, tuple[TriageCue, ...]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- the whole
@@ -621,7 +624,10 @@ class _Loader:
                 levels[level] += self.cues(topics, topics["weight"].number())
         problem = file["problem_cues"]
         defaults = file["default_confidence"]
+        aspects = {name: self.cues(node, 1.0) for name, node in file["aspects"].items()} \
+            if "aspects" in file.mapping() else {}
         return TriageRules(
+            aspects=aspects,
             levels=levels,
             problem_cues=self.cues(problem, problem["weight"].number()),
             negations=frozenset(w.lower() for w in file["negations"].strings(allow_missing=False)),

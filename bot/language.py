@@ -232,15 +232,27 @@ def _cue_scores(token: str) -> tuple[float, float]:
     return de, en
 
 
+_CODE = re.compile(r"\b[A-Z]{2,3}\b")
+
+
+def _codes(text: str) -> frozenset[str]:
+    """Short all-capital words of a message that is not all capitals: country codes and
+    acronyms ("nummer AT", "UK hotline?", "SSO"), no evidence of a language ("AT" is not "at")."""
+    if text.upper() == text:
+        return frozenset()
+    return frozenset(code.lower() for code in _CODE.findall(text))
+
+
 def detect(text: str) -> Detection:
     """Detect the language of one chat message: ``Detection("de"|"en"|None, confidence)``."""
     if not text:
         return NONE
     lowered = text.lower().replace("’", "'").replace("`", "'")
+    codes = _codes(text)
     de = en = 0.0
     previous = ""
     for token in _TOKEN.findall(lowered):
-        if token in NEUTRAL:
+        if token in NEUTRAL or token in codes:
             previous = token
             continue
         if token == "was" and previous in _EN_BEFORE_WAS:  # "it was", "i was": English

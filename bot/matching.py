@@ -185,12 +185,21 @@ class Matcher:
         index: dict[str, _Target] = {}
         ambiguous: set[str] = set()
         for key, target in self.phrases.items():
-            if target.entity != "country" or " " in key or len(key) < _TYPO_MIN_LENGTH:
+            if target.entity != "country":
                 continue
-            # Not a short name less its last letter: that is mostly an adjective ("German"); a
-            # long one ("Frankreic") is just cut short.
-            dropped_last = {key[:-1]} if len(key) < _TYPO_CUT_SHORT_LENGTH else set()
-            for variant in {key, *_deletions(key)} - dropped_last:
+            if " " in key:  # two words: a typo in the second ("new zeland", "united kingdon")
+                first, _, last = key.partition(" ")
+                if " " in last or len(last) < _TYPO_MIN_LAST_WORD:
+                    continue
+                variants = {f"{first} {variant}" for variant in _deletions(last)}
+            elif len(key) >= _TYPO_MIN_LENGTH:
+                # Not a short name less its last letter: that is mostly an adjective ("German"); a
+                # long one ("Frankreic") is just cut short.
+                dropped_last = {key[:-1]} if len(key) < _TYPO_CUT_SHORT_LENGTH else set()
+                variants = {key, *_deletions(key)} - dropped_last
+            else:
+                continue
+            for variant in variants:
                 if index.setdefault(variant, target) != target:
                     ambiguous.add(variant)
         for variant in ambiguous:
@@ -202,6 +211,16 @@ class Matcher:
             return None
         for variant in (word, *_deletions(word)):
             target = self.typos.get(variant)
+            if target is not None:
+                return target
+        return None
+
+    def _typo_of_pair(self, first: str, last: str) -> _Target | None:
+        """A two-word country name with a one-letter typo in its second word."""
+        if len(last) < _TYPO_MIN_LAST_WORD - 1:
+            return None
+        for variant in (last, *_deletions(last)):
+            target = self.typos.get(f"{first} {variant}")
             if target is not None:
                 return target
         return None
@@ -230,6 +249,8 @@ class Matcher:
                     if not all(joins[i:i + n - 1]):
                         continue
                     target = self.exact.get(" ".join(raw[i:i + n])) or self.phrases.get(" ".join(canon[i:i + n]))
+                    if target is None and n == 2:
+                        target = self._typo_of_pair(canon[i], canon[i + 1])
                     if target:
                         width = n
                         break
@@ -340,6 +361,7 @@ _SOURCES = {"country": "countries.yml", "plan": "plans.yml", "feature": "feature
 
 _TYPO_MIN_LENGTH = 7
 _TYPO_CUT_SHORT_LENGTH = 9
+_TYPO_MIN_LAST_WORD = 6  # of a two-word name: "zealand", "kingdom", not "kong"
 _FUZZY_MIN_LENGTH = 5
 _FUZZY_MIN_SCORE = 85
 

@@ -48,3 +48,9 @@ def render(key: str, lang: str, **values: Any) -> str:
         raise MessageCatalogError(f"no message '{key}'") from None
     template = texts.get(lang) or texts["de"]
     return template.format(**values) if values else template
+
+
+def with_other_language_note(text: str) -> str:
+    """`text` after the bilingual note that the bot speaks German and English: the first reply
+    to a message in neither language (language code "other"), whichever process renders it."""
+    return f"{render('other_language', 'de')}\n\n{text}"

@@ -25,14 +25,13 @@ from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import messages, users
+from bot.language import OTHER
 from bot.answers import renderers
 from bot.answers.context import build, rasa_user_turns
 
 logger = logging.getLogger(__name__)
 
 UTTER_PREFIX = "utter_"
-OTHER_LANGUAGE = "other"
-OTHER_LANGUAGE_NOTE = "other_language"
 
 
 class KnowledgeNLG(NaturalLanguageGenerator):
@@ -66,7 +65,7 @@ class KnowledgeNLG(NaturalLanguageGenerator):
             reply = renderer(context)
         else:
             reply = {"text": messages.render(key, context.lang, **_fillable(kwargs))}
-        if context.message_language == OTHER_LANGUAGE and not _replied_since_user(tracker):
+        if context.message_language == OTHER and not _replied_since_user(tracker):
             return _with_language_note(reply)
         return reply
 
@@ -112,8 +111,7 @@ def _with_language_note(reply: Dict[Text, Any]) -> Dict[Text, Any]:
     """The bilingual note before the first reply to a message in another language."""
     if not reply.get("text"):
         return reply
-    note = messages.render(OTHER_LANGUAGE_NOTE, "de")
-    return {**reply, "text": f"{note}\n\n{reply['text']}"}
+    return {**reply, "text": messages.with_other_language_note(reply["text"])}
 
 
 def _fillable(values: Dict[Text, Any]) -> Dict[Text, Any]:

@@ -51,6 +51,9 @@ C = 4.0  # all three heads; 5-fold cross-validation on the training data is flat
 # turned "kann ich einen live chat nutzen?" and "bitte nicht" into requests and problems.
 CLASS_WEIGHT = None
 CUE_SCALE = 0.5  # weight of the cue-score columns next to the TF-IDF columns
+# describes_problem sees the level and problem cue scores only; the aspects and their pairs
+# (bot.triage.ASPECT_PAIRS) separate levels, not problems from non-problems.
+FLAG_CUE_COLUMNS = len(PRIORITY_LEVELS) + 2
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
 _CLAUSE_BREAK = re.compile(r"[.!?;:]+(?:\s|$)|,|\s[-–]\s|\s(?:und|aber|sondern|and|but)\s", re.IGNORECASE)
 _MIN_CLAUSE_WORDS = 2
@@ -141,7 +144,7 @@ class NLUModels:
     """The featurizer and the three heads of one knowledge directory and one data directory."""
 
     def __init__(self, knowledge: Knowledge, data_dir: Path) -> None:
-        from bot import textmodel
+        from bot import textmodel, triage
         from bot.textmodel import cached_model, digest, file_inputs
 
         self.knowledge = knowledge
@@ -149,7 +152,9 @@ class NLUModels:
         self.scorer = cue_scorer_for(knowledge)
         files = (nlu_files(data_dir) + sorted((data_dir / "triage").glob("*.yml"))
                  + [knowledge.directory / "triage.yml"])
+        # bot.triage shapes the cue features (CueFeatures): its code is part of the models too.
         key = digest([Path(__file__).read_bytes(), Path(textmodel.__file__).read_bytes(),
+                      Path(triage.__file__).read_bytes(),
                       repr((C, CLASS_WEIGHT, CUE_SCALE)), *file_inputs(files)])
         bundle = cached_model("nlu", key, lambda: train(knowledge, data_dir))
         self.featurizer = bundle["featurizer"]
@@ -168,7 +173,7 @@ class NLUModels:
         width = self.featurizer.width
         found_cues = [self.scorer.score(text) for text in texts]
         cues = CueFeatures.rows(found_cues) * CUE_SCALE  # per message; every clause sees its message's cues
-        segment_cues = cues[owners]
+        segment_cues = cues[owners][:, :FLAG_CUE_COLUMNS]
 
         flags: list[dict[str, dict[str, Any]]] = [{} for _ in texts]
         for flag in FLAGS:
@@ -208,7 +213,7 @@ def train(knowledge: Knowledge, data_dir: Path) -> dict[str, Any]:
         texts = [t for t, _ in labelled]
         features = featurizer.transform(texts)
         if flag == DESCRIBES_PROBLEM:
-            features = with_dense(features, cues(texts), CUE_SCALE)
+            features = with_dense(features, cues(texts)[:, :FLAG_CUE_COLUMNS], CUE_SCALE)
         heads[flag] = LinearHead.fit(features, [label for _, label in labelled], c=C, class_weight=CLASS_WEIGHT)
     texts = [t for t, _ in triage_data]
     heads[TRIAGE] = LinearHead.fit(with_dense(featurizer.transform(texts), cues(texts), CUE_SCALE),

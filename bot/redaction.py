@@ -1,4 +1,5 @@
-"""Finds and masks secrets users type into the chat: host keys, passwords, card numbers.
+"""Finds and masks secrets users type into the chat: host keys, passwords (API secrets and
+tokens with them), card numbers.
 
 Used before anything is stored or shown to agents (transcripts, tickets, the live-agent
 service) and by the NLU to warn the user. The masks are language-neutral
@@ -54,7 +55,9 @@ _HOST_KEY_BEFORE = re.compile(
 )
 
 # --- passwords -------------------------------------------------------------------------------
-_PASSWORD_WORD = r"(?:passw(?:or)?[dt]|passwd|kennwort|pass(?:wort)?|pwd|pw|passcode)"
+# API credentials count as passwords: "mein api secret ist sk_live_…", "client secret: …".
+_PASSWORD_WORD = (r"(?:passw(?:or)?[dt]|passwd|kennwort|pass(?:wort)?|pwd|pw|passcode"
+                  r"|(?:api|client|app)[\s-]?(?:secret|key|token|schlüssel)|secret|access[\s-]?token|token)")
 # "Passwort: x", "password = x", "mein Passwort ist x", "my password is x", "Kennwort lautet x",
 # "das Passwort für mein Konto ist x", "the password of the admin account is x"
 _PASSWORD_OF = r"(?:\s+(?:für|fuer|for|of|von|vom|zu|zum|zur|to|bei|beim)(?:\s+[^\s:=\"'„“»]+){1,3}?)?"
@@ -67,6 +70,12 @@ _PASSWORD_EXPLICIT = re.compile(
 _PASSWORD_BARE = re.compile(
     rf"\b{_PASSWORD_WORD}\b\s+[\"'„“»]?(?P<value>(?=\S*[\d!@#$%^&*_=+?§/\\])[^\s\"'“”«»]{{4,}})",
     re.IGNORECASE,
+)
+# A credential recognisable by its own shape, whatever stands before it: payment-API keys
+# ("sk_live_…", "rk_test_…"), GitHub/GitLab/Slack tokens, a JSON web token.
+_CREDENTIAL_SHAPE = re.compile(
+    r"\b(?:(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|gh[pousr]_[A-Za-z0-9]{20,}|glpat-[\w-]{20,}"
+    r"|xox[abposr]-[\w-]{10,}|eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,})"
 )
 # Words that follow "password is …" in questions about a password, not in a disclosure.
 _NOT_A_PASSWORD = frozenset(
@@ -143,6 +152,8 @@ def _passwords(text: str) -> list[Secret]:
     for match in _PASSWORD_BARE.finditer(text):
         value = match.group("value").rstrip(".,;)")
         found.append(Secret(PASSWORD, match.start("value"), match.start("value") + len(value)))
+    for match in _CREDENTIAL_SHAPE.finditer(text):
+        found.append(Secret(PASSWORD, match.start(), match.end()))
     return found
 
 

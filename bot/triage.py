@@ -83,6 +83,7 @@ class CueScore:
     scores: Mapping[str, float]
     problem: float
     matched: tuple[str, ...]
+    aspects: Mapping[str, float] = field(default_factory=dict)  # aspect -> summed cue weights
 
     @property
     def level(self) -> str:
@@ -179,6 +180,7 @@ class CueScorer:
         self.rules = rules
         self.levels = {level: _CueSet(rules.levels.get(level, ()), f"levels.{level}") for level in PRIORITY_LEVELS}
         self.problem = _CueSet(rules.problem_cues, "problem_cues")
+        self.aspects = {name: _CueSet(cues, f"aspects.{name}") for name, cues in rules.aspects.items()}
         self.negations = frozenset(canonical(word) for word in rules.negations)
 
     def score(self, text: str) -> CueScore:
@@ -192,6 +194,8 @@ class CueScorer:
             scores={level: sum(cue.weight for cue in cues) for level, cues in found.items()},
             problem=sum(cue.weight for cue in problem),
             matched=matched,
+            aspects={name: sum(cue.weight for cue in cues.find(normalized, self.negations))
+                     for name, cues in self.aspects.items()},
         )
 
 
@@ -203,9 +207,22 @@ def cue_scorer_for(knowledge: Knowledge) -> CueScorer:
 
 # --------------------------------------------------------------------------- the model
 
+# Aspects of `triage.yml` the model sees, and the pairs it sees together: a linear model adds
+# its features up, so "a feature fails" + "for everyone" + "we work around it by hand" (P2)
+# against the same failure for one user (P3) needs the combination as a feature of its own.
+# (wide, unimpaired) was measured and left out: held-out writers rate "for everyone, the meetings
+# run" either way.
+WIDE, NARROW, WORKAROUND, UNIMPAIRED = "wide", "narrow", "workaround", "unimpaired"
+ASPECTS = (WIDE, NARROW, WORKAROUND, UNIMPAIRED)
+ASPECT_PAIRS = ((WIDE, WORKAROUND), (NARROW, "P2"), (UNIMPAIRED, "P2"), (WIDE, "P3"))
+_ASPECT_CAP = 2.0  # an aspect counts as present, twice at most: long messages don't dominate
+FEATURE_COUNT = len(PRIORITY_LEVELS) + 2 + len(ASPECTS) + len(ASPECT_PAIRS)
+
+
 class CueFeatures:
-    """The model's dense features: the cue score of each level and of the problem cues, and
-    whether any cue was found. Picklable: it names its knowledge directory, not the objects."""
+    """The model's dense features: the cue score of each level and of the problem cues, whether
+    any cue was found, the aspects and their pairs (`ASPECT_PAIRS`). Picklable: it names its
+    knowledge directory, not the objects."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
@@ -217,8 +234,14 @@ class CueFeatures:
     @staticmethod
     def rows(found: Sequence["CueScore"]) -> np.ndarray:
         """The feature rows of cue scores already computed."""
-        return np.asarray([[*(f.scores[level] for level in PRIORITY_LEVELS), f.problem, 1.0 if f.matched else 0.0]
-                           for f in found], dtype=float).reshape(len(found), len(PRIORITY_LEVELS) + 2)
+        return np.asarray([CueFeatures._row(f) for f in found], dtype=float).reshape(len(found), FEATURE_COUNT)
+
+    @staticmethod
+    def _row(found: "CueScore") -> list[float]:
+        values = {name: min(found.aspects.get(name, 0.0), _ASPECT_CAP) for name in ASPECTS}
+        values.update({level: min(found.scores[level], _ASPECT_CAP) for level in PRIORITY_LEVELS})
+        return [*(found.scores[level] for level in PRIORITY_LEVELS), found.problem, 1.0 if found.matched else 0.0,
+                *(values[name] for name in ASPECTS), *(values[a] * values[b] for a, b in ASPECT_PAIRS)]
 
 
 def load_examples(data_dir: Path) -> list[tuple[str, str]]:

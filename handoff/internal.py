@@ -1,20 +1,24 @@
-"""The internal API the action server calls (docs/internal-api.md): intake and tickets."""
+"""The internal API the action server calls (docs/internal-api.md): intake, tickets, and the
+messages of a REST-channel user while the conversation is with the agents."""
 from __future__ import annotations
 
 import re
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.orm import Session
 
 from bot.levels import PRIORITY_LEVELS
-from handoff import assignment, integrations, services
-from handoff.errors import BadRequest
+from handoff import assignment, claims, integrations, repository, services, waiting
+from handoff.errors import BadRequest, Conflict
 from handoff.httputil import answer, json_body, require_service
-from handoff.models import QUEUES
+from handoff.models import AGENT_MODE, BOT, QUEUES, WAITING, Conversation
 from handoff.repository import Escalation
+from handoff.state import DATABASE
 
 TICKET_ID = re.compile(r"^T-[A-Z0-9]{6}$")
 MAX_ID = 128
+MAX_TEXT = 4000  # as the widget's limit (4 kB)
 
 
 def _optional_str(body: dict[str, Any], name: str, max_len: int = 10_000) -> str | None:
@@ -101,6 +105,50 @@ async def create_ticket(request: web.Request) -> web.Response:
     return answer({"ticket_id": ticket["ticket_id"], "status": ticket["status"]}, status=201 if created else 200)
 
 
+def _store_for_agents(session: Session, conversation_id: str, text: str) -> dict[str, Any] | None:
+    """The user's message, stored for the agents while one has the conversation (waiting or
+    claimed), with the conversation's state; None (nothing stored) when it is with the bot."""
+    conversation = session.get(Conversation, conversation_id, with_for_update=True)
+    if conversation is None or conversation.status not in AGENT_MODE:
+        return None
+    stored, _, _ = claims.store_user_message(session, conversation_id, text, None, None)
+    return {"stored": stored, "conversation": repository.conversation_state(session, conversation_id)}
+
+
+async def user_message(request: web.Request) -> web.Response:
+    """A message the user sent to Rasa directly (its REST channel) while the conversation is
+    with the agents: stored in the transcript and pushed to the consoles, as a widget message
+    is. `leave: true` takes the conversation out of the queue, `priority: "P2"` corrects its
+    level (a "correction, it's P2" the user typed). 409 when it is with the bot."""
+    require_service(request)
+    conversation_id = request.match_info["conversation_id"]
+    body = await json_body(request)
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+        raise BadRequest(f"'text' must be a non-empty string of at most {MAX_TEXT} characters", code="invalid_field")
+    leave = body.get("leave", False)
+    if not isinstance(leave, bool):
+        raise BadRequest("'leave' must be true or false", code="invalid_field")
+    priority = body.get("priority")
+    if priority is not None and priority not in PRIORITY_LEVELS:
+        raise BadRequest(f"'priority' must be one of {', '.join(PRIORITY_LEVELS)}", code="invalid_field")
+    found = await request.app[DATABASE].write(_store_for_agents, conversation_id, text)
+    if found is None:
+        raise Conflict("the conversation is with the bot", code="not_with_agents")
+    conversation, stored = found["conversation"], found["stored"]
+    if leave and conversation["status"] == WAITING:
+        left = await waiting.leave(request.app, conversation, offer=False)
+        return answer({"status": BOT if left else conversation["status"], "left": left})
+    if priority is not None:
+        await waiting.correct_priority(request.app, conversation, priority)
+        conversation = await request.app[DATABASE].read(repository.conversation_state, conversation_id)
+    elif not await waiting.user_message(request.app, conversation, stored, {}):
+        await waiting.for_agents(request.app, conversation, stored)
+    return answer({"status": conversation["status"], "position": conversation.get("position"), "left": False,
+                   "priority": conversation["priority"]})
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/internal/intake", intake)
     app.router.add_post("/internal/tickets", create_ticket)
+    app.router.add_post("/internal/conversations/{conversation_id}/messages", user_message)

@@ -72,6 +72,20 @@ async def say(app: web.Application, conversation: dict[str, Any], key: str,
     await app[HUB].to_conversation(conversation["id"], frame)
 
 
+def public_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as clients see it (without the row id)."""
+    return {k: v for k, v in message.items() if k not in ("id", "relay")}
+
+
+async def for_agents(app: web.Application, conversation: dict[str, Any], stored: dict[str, Any]) -> None:
+    """Push a user message stored while an agent has the conversation to the agents' consoles."""
+    await app[HUB].to_agents(
+        {"type": "user_message", "conversation_id": conversation["id"], "queue": conversation["queue"],
+         "agent": conversation["agent"], "message": public_message(stored)},
+        queue=conversation["queue"],
+    )
+
+
 async def user_message(app: web.Application, conversation: dict[str, Any], stored: dict[str, Any],
                        metadata: dict[str, Any]) -> bool:
     """A user message stored while an agent has the conversation. True when the service acted

@@ -150,16 +150,7 @@ class ChatConnection:
         elif stored.get("relay") is None and conversation["status"] in AGENT_MODE:
             if await waiting.user_message(self.app, conversation, stored, self.metadata()):
                 return  # a queue button (leave, priority, ticket, wait): the service acted on it
-            await self.app[HUB].to_agents(
-                {
-                    "type": "user_message",
-                    "conversation_id": conversation_id,
-                    "queue": conversation["queue"],
-                    "agent": conversation["agent"],
-                    "message": public_message(stored),
-                },
-                queue=conversation["queue"],
-            )
+            await waiting.for_agents(self.app, conversation, stored)
         else:
             await relay.drain(self.app, conversation_id, relay.Fresh(stored["id"], text))
 
@@ -183,11 +174,6 @@ class ChatConnection:
             return await self.app[DATABASE].write(
                 claims.store_user_message, conversation_id, text, client_id, metadata
             )
-
-
-def public_message(message: dict[str, Any]) -> dict[str, Any]:
-    """A stored message as clients see it (without the row id)."""
-    return {k: v for k, v in message.items() if k not in ("id", "relay")}
 
 
 # Frames read but not handled yet; beyond this the socket is read no further until one is done.

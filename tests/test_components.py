@@ -103,3 +103,50 @@ def test_linear_intent_classifier_predicts_what_the_logistic_regression_does(mon
     component = LinearIntentClassifier.load({}, None, None, None)
     assert component.clf.coef_.T.flags["C_CONTIGUOUS"]
     np.testing.assert_array_equal(component.clf.predict_proba(X), expected)
+
+
+def routed(text: str, intent: str) -> Message:
+    """The message after the signal, entity and routing components, as in the pipeline."""
+    from bot.components import IntentRouter, SignalExtractor
+
+    msg = message(text, intent)
+    for component in (KnowledgeEntityExtractor({}), SignalExtractor({}), IntentRouter({})):
+        [msg] = component.process([msg])
+    return msg
+
+
+def test_a_request_for_a_person_the_intent_missed_becomes_request_human():
+    msg = routed("I'm so fed up, put me through to someone who knows what they're doing", "out_of_scope")
+    assert msg.get("intent")["name"] == "request_human"
+    assert msg.get("routed_from")["name"] == "out_of_scope"
+    assert msg.get("intent_ranking")[0]["name"] == "request_human"
+    # an FAQ question that also reports a problem and asks for a person is no FAQ question
+    faq = routed("We have Premier. The reactions button does nothing since the update, get me an agent.", "ask_plan")
+    assert faq.get("intent")["name"] == "request_human"
+
+
+def test_faq_questions_and_questions_about_who_may_chat_are_not_requests():
+    assert routed("Is phone support included in Premier?", "ask_plan").get("intent")["name"] == "ask_plan"
+    for question in ("wer darf eigentlich den live chat mit einem mitarbeiter nutzen?",
+                     "can people with a free account chat with a live agent?"):
+        assert routed(question, "request_human").get("intent")["name"] == "ask_live_chat", question
+    assert routed("Wer darf eigentlich den Live-Chat nutzen?", "ask_my_support").get("intent")["name"] \
+        == "ask_live_chat"
+    assert routed("Darf ich den Live-Chat nutzen?", "ask_my_support").get("intent")["name"] == "ask_my_support"
+    # the asker speaking of themselves still asks for a person
+    assert routed("Kann ich als Admin mit einem Mitarbeiter sprechen?", "request_human").get("intent")["name"] \
+        == "request_human"
+
+
+def test_a_change_of_mind_that_names_a_value_is_a_correction():
+    assert routed("scratch that, P1", "cancel").get("intent")["name"] == "correction"
+    assert routed("nee, doch Spanien", "deny").get("intent")["name"] == "correction"
+    assert routed("vergiss es", "cancel").get("intent")["name"] == "cancel"
+
+
+def test_a_wish_for_a_web_ticket_starts_the_form_and_a_question_does_not():
+    def starts(text: str) -> bool:
+        return any(e["entity"] == "ticket_start" for e in routed(text, "open_ticket").get("entities") or [])
+
+    assert starts("Ich möchte ein Webticket aufmachen") and starts("Webticket bitte")
+    assert not starts("Wie reiche ich ein Webticket ein?") and not starts("how do tickets work?")

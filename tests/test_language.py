@@ -54,6 +54,8 @@ def test_abstains_on_neutral_messages():
         ("Hallo! What's the phone number of support in Japan?", "en"),
         ("Mein Hostschlüssel lautet 739214, wieso geht er nicht?", "de"),
         ("i was charged twice", "en"),
+        # a country code is no English "at" or "it"; a shouted English message stays English
+        ("nummer AT", "de"), ("Hotline für IT?", "de"), ("I AM LOCKED OUT", "en"),
     ],
 )
 def test_clear_cases(text, code):

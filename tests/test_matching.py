@@ -267,12 +267,15 @@ def test_dial_in_is_not_phone_support(knowledge):
 @pytest.mark.parametrize("text, code", [
     ("Telefonnummer östereich", "AT"), ("hotline frankriech", "FR"), ("nummer deutchland", "DE"),
     ("support schweitz", "CH"), ("Austrailia number", "AU"), ("Neuseland?", "NZ"),
+    # the second word of a two-word name
+    ("new zeland phone support?", "NZ"), ("united kingdon number", "GB"), ("Nummer für New Zealnd", "NZ"),
 ])
 def test_one_letter_typos_of_long_country_names_resolve(text, code):
     assert [m.value for m in find_mentions(text) if m.entity == "country"] == [code]
 
 
 @pytest.mark.parametrize("text", ["Ich bin im Urlaub", "Die Spannung steigt", "Englisch bitte", "Polizei",
+                                  "new zealots", "united kindness", "the new settings",
                                   "Japanisch lernen", "das Ergebnis", "Schweiß"])
 def test_typo_tolerance_does_not_invent_countries(text):
     assert [m for m in find_mentions(text) if m.entity == "country"] == []

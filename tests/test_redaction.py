@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from bot.redaction import CARD_NUMBER, HOST_KEY, PASSWORD, find_secrets, luhn_valid, redact
+from bot.redaction import CARD_NUMBER, HOST_KEY, MASKS, PASSWORD, find_secrets, luhn_valid, redact
 
 # (message, the secret that must disappear, its kind)
 SECRETS = [
@@ -168,3 +168,18 @@ _PIECES = st.sampled_from([
 def test_redaction_is_idempotent_on_any_mix(text):
     once = redact(text)
     assert redact(once) == once
+
+
+@pytest.mark.parametrize("text, secret", [
+    ("mein api secret ist sk_live_93kfa8QZ0p, damit klappt die anmeldung nicht", "sk_live_93kfa8QZ0p"),
+    ("client secret: 8f9a0b1c2d3e", "8f9a0b1c2d3e"),
+    ("here is the key rk_test_51Habcdefgh for the webhook", "rk_test_51Habcdefgh"),
+])
+def test_api_credentials_are_secrets(text, secret):
+    assert secret not in redact(text) and MASKS[PASSWORD] in redact(text)
+
+
+@pytest.mark.parametrize("text", ["the token is expired", "Wie bekomme ich einen API token?",
+                                  "I have a question about the API key", "das secret ist abgelaufen"])
+def test_questions_about_credentials_are_no_secrets(text):
+    assert redact(text) == text

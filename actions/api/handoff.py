@@ -20,6 +20,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
+from urllib.parse import quote
 
 import aiohttp
 from sqlalchemy.orm import Session
@@ -65,10 +66,13 @@ class HandoffClient:
             self._loop = loop
         return self._session
 
-    async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def _post(self, path: str, payload: dict[str, Any], conflict_ok: bool = False) -> dict[str, Any] | None:
+        """The service's JSON answer; None for a 409 when `conflict_ok` (a state, not a failure)."""
         url = f"{self.base_url}{path}"
         try:
             async with self._client_session().post(url, json=payload) as response:
+                if response.status == 409 and conflict_ok:
+                    return None
                 if response.status >= 400:
                     body = (await response.text())[:300]
                     raise HandoffUnavailable(f"{path} answered {response.status}: {body}")
@@ -82,6 +86,16 @@ class HandoffClient:
 
     async def create_ticket(self, payload: dict[str, Any]) -> dict[str, Any]:
         return await self._post("/internal/tickets", payload)
+
+    async def user_message(self, conversation_id: str, text: str, leave: bool = False,
+                           priority: str | None = None) -> dict[str, Any] | None:
+        """A REST-channel user's message for the agents (docs/internal-api.md); None when the
+        conversation is with the bot again."""
+        body: dict[str, Any] = {"text": text, "leave": leave}
+        if priority:
+            body["priority"] = priority
+        return await self._post(f"/internal/conversations/{quote(conversation_id, safe='')}/messages",
+                                body, conflict_ok=True)
 
     async def close(self) -> None:
         if self._session is not None and not self._session.closed:

@@ -113,3 +113,26 @@ def test_listening_wider_the_secret_is_what_lets_a_caller_in(wide_server):
     assert post_webhook(outside, wide_server, SECRET) == 404
     with urllib.request.urlopen(f"http://{outside}:{wide_server}/health", timeout=5) as response:
         assert response.status == 200  # health stays open: the load balancer's check
+
+
+def call_action(port: int, action: str, text: str, language: str) -> dict:
+    user = {"event": "user", "text": text, "parse_data": {"text": text, "intent": {"name": "report_problem"},
+                                                         "entities": [], "language": {"code": language}}}
+    tracker = {"sender_id": "s-other-language", "slots": {}, "events": [user], "latest_message": user["parse_data"],
+               "latest_action_name": "action_listen", "active_loop": {}}
+    body = {"next_action": action, "sender_id": "s-other-language", "version": "3.6.21", "tracker": tracker,
+            "domain": {}}
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/webhook", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json",
+                                              "X-Bolt-Action-Secret": DEV_ACTION_SERVER_SECRET})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_an_action_answering_another_language_starts_with_the_bilingual_note(default_server):
+    french = call_action(default_server, "action_triage_problem", "Bonjour, mon micro ne marche pas", "other")
+    first = french["responses"][0]["text"]
+    assert first.startswith("Ich spreche Deutsch und Englisch") and "German and English" in first
+    assert "P" in first.split("\n\n", 1)[1]  # the answer itself follows the note
+    german = call_action(default_server, "action_triage_problem", "Mein Mikrofon geht nicht", "de")
+    assert "Englisch" not in german["responses"][0]["text"]

@@ -387,3 +387,37 @@ async def test_turned_down_small_talk_is_no_problem_description(live_agent, doma
                            first="Scheint morgen in Hamburg die Sonne?")
     messages, _ = await run_action(ActionEscalate(), tracker, domain_dict)
     assert handoff_markers(messages) == [] and live_agent.intakes == []
+
+
+@pytest.mark.parametrize("first, intent", [
+    ("feature request: we would like a dark mode for the web portal", "open_ticket"),
+    ("Ich brauche Hilfe beim Einrichten der Cloud-Aufzeichnung für alle Nutzer.", "ask_plan"),
+])
+async def test_a_stated_need_the_nlu_took_for_a_faq_question_serves_as_the_problem(
+        first, intent, live_agent, domain_dict):
+    tracker = load_tracker("howto_then_request_de", token_for("u-premier-admin"), first=first)
+    tracker.events[2]["parse_data"]["intent"] = {"name": intent, "confidence": 0.6}
+    messages, _ = await run_action(ActionEscalate(), tracker, domain_dict)
+    marker = handoff_markers(messages)[0]
+    assert (marker["status"], marker["priority"]) == ("queued", "P4")
+    assert live_agent.intakes[0]["summary"] == first
+
+
+async def test_a_question_about_tickets_is_no_problem_description(live_agent, domain_dict):
+    tracker = load_tracker("howto_then_request_de", token_for("u-premier-admin"),
+                           first="Wie reiche ich ein Webticket ein?")
+    tracker.events[2]["parse_data"]["intent"] = {"name": "open_ticket", "confidence": 0.9}
+    messages, events = await run_action(ActionEscalate(), tracker, domain_dict)
+    assert handoff_markers(messages) == [] and live_agent.intakes == []
+    assert slot_events(events)["needs_problem"] is True
+
+
+async def test_a_request_that_names_its_need_is_the_problem(live_agent, domain_dict):
+    """"Can I speak to someone? I need help installing the Outlook plugin": queued with it."""
+    tracker = load_tracker("request_human_de", token_for("u-plus-member"))
+    text = "kann ich mit jemandem sprechen? ich brauch hilfe beim installieren vom outlook plugin"
+    tracker.events[-1] = {**tracker.events[-1], "text": text}
+    tracker.latest_message = {**tracker.latest_message, "text": text}
+    messages, _ = await run_action(ActionEscalate(), tracker, domain_dict)
+    marker = handoff_markers(messages)[0]
+    assert (marker["status"], marker["priority"]) == ("queued", "P4")

@@ -110,8 +110,9 @@ async def test_not_understood_request_for_a_person_gets_the_decision_at_once(use
     """The classifier split between request_human and ask_live_chat (nlu_fallback), the signal
     says the user wants a person: the escalation decision, not the clarification."""
     tracker = load_tracker("not_understood_first_en", token_for(user_id))
-    tracker.latest_message = {"text": "Ich hätte gern einen Live-Chat mit dem Support-Team",
-                              "intent": {"name": "nlu_fallback"}, "entities": []}
+    request = "Ich hätte gern einen Live-Chat mit dem Support-Team"
+    tracker.events[-1] = {**tracker.events[-1], "text": request}  # the user's only message
+    tracker.latest_message = {"text": request, "intent": {"name": "nlu_fallback"}, "entities": []}
     messages, events = await run_action(ActionNotUnderstood(), tracker, domain_dict)
     if DEMO_OUTCOMES[user_id][0] == "queued":
         # Entitled, no problem described yet: the problem_form asks for one (no clarification).
@@ -261,6 +262,18 @@ async def test_secret_in_a_bare_request_asks_for_the_problem(live_agent, domain_
     messages, events = await run_action(ActionAfterSecret(), tracker, domain_dict)
     assert messages == [] and live_agent.intakes == []
     assert slot_events(events) == {"handoff_status": "need_problem", "needs_problem": True}
+
+
+@pytest.mark.parametrize("user_id", ["u-basic-owner", "u-biz-member"])
+async def test_secret_in_a_request_the_intent_missed_still_gets_the_decision(user_id, live_agent, domain_dict):
+    """The classifier took it for an account question; the wants_person signal decides."""
+    text = "hallo, mein passwort ist Geheim#2026 und die anmeldung klappt nicht – kann das bitte ein mitarbeiter prüfen?"
+    tracker = load_tracker("secret_message", token_for(user_id), text=text,
+                           before={"name": "ask_my_support", "confidence": 0.5})
+    messages, _ = await run_action(ActionAfterSecret(), tracker, domain_dict)
+    marker = _assert_decision(messages, user_id, live_agent, tracker.sender_id)
+    assert marker["status"] == DEMO_OUTCOMES[user_id][0]
+    assert "Geheim#2026" not in str(messages) + str(live_agent.intakes)
 
 
 @pytest.mark.parametrize("before", [{"name": "ask_plan", "confidence": 0.6}, None])

@@ -80,3 +80,49 @@ async def test_web_ticket_is_stored(live_agent_service, domain_dict):
     messages, _ = await run_action(ActionSubmitTicket(), tracker, domain_dict)
     tickets = await _agent_get(live_agent_service, "/api/tickets")
     assert len(tickets) == 1 and tickets[0]["ticket_id"] in texts(messages)
+
+
+def _said_next(tracker, text: str, intent: str = "ask_priority"):
+    """The tracker after the user sent `text` over the REST channel while queued."""
+    event = {"event": "user", "text": text, "timestamp": 1764093700.0,
+             "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": [],
+                            "language": {"code": "de", "confidence": 0.9}}}
+    tracker.events.append(event)
+    tracker.latest_message = {"text": text, "intent": event["parse_data"]["intent"], "entities": []}
+    tracker.slots["handoff_status"] = "queued"
+    return tracker
+
+
+async def test_a_queued_rest_users_messages_reach_the_agents_and_leaving_ends_the_wait(live_agent_service, domain_dict):
+    from actions.waiting import ActionRelayToAgent
+
+    tracker = load_tracker("problem_then_request_de", token_for("u-biz-member"))
+    await run_action(ActionEscalate(), tracker, domain_dict)
+    messages, events = await run_action(ActionRelayToAgent(), _said_next(tracker, "Wie lange dauert das noch?"),
+                                        domain_dict)
+    assert "an das Support-Team weitergegeben" in texts(messages) and "Position 1" in texts(messages)
+    assert events == []
+    conversation = await _agent_get(live_agent_service, f"/api/conversations/{tracker.sender_id}")
+    assert [t["text"] for t in conversation["transcript"] if t["from"] == "user"][-1] == "Wie lange dauert das noch?"
+
+    messages, events = await run_action(
+        ActionRelayToAgent(), _said_next(tracker, "bitte nehmen Sie mich aus der Warteschlange", "leave_queue"),
+        domain_dict)
+    assert "Warteschlange verlassen" in texts(messages) and messages[0]["buttons"]
+    assert events == [{"event": "slot", "timestamp": None, "name": "handoff_status", "value": None}]
+    assert (await _agent_get(live_agent_service, f"/api/conversations/{tracker.sender_id}"))["status"] == "bot"
+    # with the bot again (the slot was stale in this tracker): the bot says so
+    messages, events = await run_action(ActionRelayToAgent(), _said_next(tracker, "hallo?"), domain_dict)
+    assert "wieder beim Bot" in texts(messages)
+
+
+async def test_a_queued_rest_user_corrects_the_priority_in_words(live_agent_service, domain_dict):
+    from actions.waiting import ActionRelayToAgent
+
+    tracker = load_tracker("problem_then_request_de", token_for("u-biz-member"))
+    await run_action(ActionEscalate(), tracker, domain_dict)
+    tracker = _said_next(tracker, "Korrektur: das ist eher P2, wichtige Teile sind beeinträchtigt", "correction")
+    tracker.latest_message["entities"] = [{"entity": "priority", "value": "P2", "start": 22, "end": 24}]
+    messages, _ = await run_action(ActionRelayToAgent(), tracker, domain_dict)
+    assert "auf P2 geändert" in texts(messages)
+    assert (await _agent_get(live_agent_service, f"/api/conversations/{tracker.sender_id}"))["priority"] == "P2"

@@ -77,3 +77,60 @@ async def test_intake_bad_input(client):
         response = await client.post("/internal/intake", data=body, headers=headers)
         assert response.status == 400, body
         assert set((await response.json())["error"]) == {"code", "message"}
+
+
+async def rest_message(client, conversation_id: str, text: str, **fields):
+    return await client.post(f"/internal/conversations/{conversation_id}/messages", json={"text": text, **fields},
+                             headers={"Authorization": f"Bearer {SERVICE_TOKEN}"})
+
+
+async def test_a_rest_users_message_while_waiting_reaches_the_agents(client):
+    """Rasa's REST channel, not the widget: action_relay_to_agent hands the message over."""
+    await intake(client, "c-rest")
+    anna = await login(client)
+    agent = await client.ws_connect("/ws/agent")
+    await agent.send_json({"type": "auth", "token": anna["Authorization"].split()[1]})
+    answer = await rest_message(client, "c-rest", "Wie lange dauert das noch? Passwort ist Geheim!99")
+    assert answer.status == 200
+    assert await answer.json() == {"status": "waiting", "position": 1, "left": False, "priority": "P3"}
+    pushed = await receive(agent, "user_message")
+    assert pushed["conversation_id"] == "c-rest" and "Geheim!99" not in pushed["message"]["text"]
+    detail = await (await client.get("/api/conversations/c-rest", headers=anna)).json()
+    users = [t["text"] for t in detail["transcript"] if t["from"] == "user"]
+    assert users[0] == "hilfe" and users[1].startswith("Wie lange dauert das noch?")
+    await agent.close()
+
+
+async def test_a_rest_user_leaves_the_queue(client):
+    await intake(client, "c-rest-leave")
+    answer = await rest_message(client, "c-rest-leave", "ich muss weg, bitte aus der Warteschlange nehmen", leave=True)
+    assert await answer.json() == {"status": "bot", "left": True}
+    anna = await login(client)
+    assert [c["id"] for c in await (await client.get("/api/queue", headers=anna)).json()] == []
+    # with the bot again: the next message is not stored for the agents
+    again = await rest_message(client, "c-rest-leave", "und jetzt?")
+    assert again.status == 409 and (await again.json())["error"]["code"] == "not_with_agents"
+
+
+async def test_rest_messages_need_the_service_token_and_a_text(client):
+    await intake(client, "c-rest-bad")
+    path = "/internal/conversations/c-rest-bad/messages"
+    assert (await client.post(path, json={"text": "hallo"})).status == 401
+    for body in ({"text": ""}, {"text": 5}, {"text": "x" * 4001}, {"text": "ok", "leave": "yes"}):
+        response = await client.post(path, json=body, headers={"Authorization": f"Bearer {SERVICE_TOKEN}"})
+        assert response.status == 400, body
+    unknown = await rest_message(client, "c-never-escalated", "hallo")
+    assert unknown.status == 409
+
+
+async def test_a_rest_user_corrects_the_priority_while_waiting(client):
+    await intake(client, "c-rest-prio")
+    answer = await rest_message(client, "c-rest-prio", "correction, it's P2: it hurts important parts of our work",
+                                priority="P2")
+    assert (await answer.json())["priority"] == "P2"
+    anna = await login(client)
+    detail = await (await client.get("/api/conversations/c-rest-prio", headers=anna)).json()
+    assert detail["priority"] == "P2"
+    assert "correction, it's P2" in " ".join(t["text"] for t in detail["transcript"] if t["from"] == "user")
+    bad = await rest_message(client, "c-rest-prio", "P9!", priority="P9")
+    assert bad.status == 400
