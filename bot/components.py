@@ -6,6 +6,9 @@ None is trained by Rasa but the last: the entity and secret components are deter
 signal models are trained from `data/` by `bot.signals` / `bot.triage` (cached under `var/nlu/`).
 They load what they need once, when Rasa builds the pipeline, and then cost about a millisecond a
 message. `LinearIntentClassifier` is Rasa's logistic regression, trained by Rasa as before.
+
+Importing this module (every process that loads the model does) also bounds what the dialogue
+policies see of a conversation to its latest turns: `bot.dialogue_window`.
 """
 from __future__ import annotations
 
@@ -36,11 +39,12 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import language, matching, redaction, signals
+from bot import dialogue_window, language, matching, redaction, signals
 from bot.answers.plans import is_question
 from bot.answers.rights import profile
 from bot.knowledge import load_knowledge
 from bot.nlu_models import nlu_models
+from bot.settings import get_settings
 
 LANGUAGE = "language"
 HELP = "help"
@@ -323,3 +327,7 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         if coef is not None:
             component.clf.coef_ = np.asfortranarray(coef)
         return component
+
+
+# The patches of Rasa internals, all in bot/dialogue_window.py: the policies see the latest turns.
+dialogue_window.install(get_settings().dialogue_window_turns)

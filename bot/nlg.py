@@ -16,6 +16,7 @@ short bilingual note that the bot speaks German and English first, then the answ
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 from dataclasses import replace
@@ -69,7 +70,8 @@ class KnowledgeNLG(NaturalLanguageGenerator):
         renderer = self.renderers.get(utter_action)
         user = None
         if renderer is not None and getattr(renderer, "needs_user", False):
-            token = users.latest_identity_token(metadata for _, metadata in turns)
+            token = (users.latest_identity_token(metadata for _, metadata in turns)
+                     or latest_identity_token(tracker))
             if token:
                 user = await asyncio.to_thread(users.lookup, token)
         context = build(turns, tracker.current_slot_values(), values, user)
@@ -119,6 +121,31 @@ def _previous_answer(tracker: DialogueStateTracker) -> tuple[Optional[str], list
                      for e in events[:index] if isinstance(e, UserUttered)]
             return action, turns
     return None, []
+
+
+_TOKEN_SCAN = "_bolt_identity_token"  # on a tracker: (events scanned, the last of them, token)
+
+
+def latest_identity_token(tracker: DialogueStateTracker) -> Optional[str]:
+    """The identity token of the latest user message of the tracker that carries one.
+
+    For a turn older than the user turns the renderers get (`rasa_user_turns`: the policies'
+    window of a long conversation). Events are only appended, so what was found is kept on the
+    tracker (copies share it, `bot.dialogue_window.copy_tracker`) and only later events are read.
+    """
+    from rasa.shared.core.events import UserUttered
+
+    events = tracker.events
+    scanned, last, token = getattr(tracker, _TOKEN_SCAN, (0, None, None))
+    if scanned > len(events) or (scanned and events[scanned - 1] is not last):
+        scanned, token = 0, None
+    for event in itertools.islice(events, scanned, None):
+        if event.type_name == UserUttered.type_name:
+            found = users.latest_identity_token([event.metadata])
+            token = found or token
+    if events:
+        setattr(tracker, _TOKEN_SCAN, (len(events), events[-1], token))
+    return token
 
 
 def _replied_since_user(tracker: DialogueStateTracker) -> bool:

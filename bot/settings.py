@@ -70,6 +70,8 @@ class Settings:
     trust_forwarded_for: bool = False
     # Conversations whose tracker a Rasa process keeps in memory (bot.tracker_store); 0: none.
     tracker_cache_size: int = 2000
+    # User turns the dialogue policies see of a conversation (bot.dialogue_window); 0: all.
+    dialogue_window_turns: int = 6
     # Transcripts (conversations, their tracker events, tickets) untouched this many days are
     # purged by the live-agent service (handoff/privacy.py); 0 keeps them forever.
     transcript_retention_days: float = 180.0
@@ -151,6 +153,7 @@ def from_environment(environ: "os._Environ[str] | dict[str, str] | None" = None)
         handoff_host=env.get("HANDOFF_HOST", "0.0.0.0"),
         trust_forwarded_for=_flag(env.get("HANDOFF_TRUST_FORWARDED_FOR", "")),
         tracker_cache_size=int(env.get("TRACKER_CACHE_SIZE", "2000")),
+        dialogue_window_turns=int(env.get("DIALOGUE_WINDOW_TURNS", "6")),
         transcript_retention_days=float(env.get("TRANSCRIPT_RETENTION_DAYS", "180")),
         nlu_model_dir=Path(env.get("BOLT_MODEL_DIR") or ROOT / "var" / "nlu"),
     )

@@ -54,10 +54,8 @@ async def drain(app: web.Application, conversation_id: str, fresh: Fresh | None 
 async def drain_held(app: web.Application, conversation_id: str, fresh: Fresh | None = None) -> None:
     """`drain` for a caller that holds the conversation's lock already."""
     database = app[DATABASE]
-    while True:
-        pending = await database.read(claims.next_pending_relay, conversation_id)
-        if pending is None:
-            return
+    pending = await database.read(claims.next_pending_relay, conversation_id)
+    while pending is not None:
         conversation = pending.conversation
         if conversation["status"] in AGENT_MODE:
             # An agent took the conversation while the message waited: it is the agent's now.
@@ -67,6 +65,7 @@ async def drain_held(app: web.Application, conversation_id: str, fresh: Fresh | 
                      "queue": conversation["queue"], "agent": conversation["agent"], "message": pending.message},
                     queue=conversation["queue"],
                 )
+            pending = await database.read(claims.next_pending_relay, conversation_id)
             continue
         if conversation.get("tracker_event_pending"):
             # Rasa must know about the agent conversation before it answers again.
@@ -84,7 +83,8 @@ async def drain_held(app: web.Application, conversation_id: str, fresh: Fresh | 
                 await _tell_user_it_waits(app, conversation)
             return
         app[RELAY_BACKOFF].pop(conversation_id, None)
-        stored = await database.write(claims.complete_relay, pending.message_id, bot_messages(replies))
+        # the answer stored and the next pending message read in one transaction
+        stored, pending = await database.write(claims.complete_relay, pending.message_id, bot_messages(replies))
         for message in stored:
             await _push_reply(app, conversation, message)
 

@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from bot.language import conversation_language
 
 Reply = Dict[str, Any]
+Turn = Tuple[Mapping[str, Any], Optional[Mapping[str, Any]]]
 
 _WORD = re.compile(r"[\w+]+", re.UNICODE)
 # Words that carry no topic of their own: an "und in Spanien?" or "what about Premier+?" made of
@@ -182,7 +183,28 @@ def build(
     )
 
 
-def rasa_user_turns(tracker: Any) -> List[Tuple[Mapping[str, Any], Optional[Mapping[str, Any]]]]:
+def rasa_user_turns(tracker: Any) -> List[Turn]:
+    """The user turns `(parse_data, metadata)` of a Rasa tracker's applied events, oldest first.
+
+    Of a long conversation only the turns of the policies' window (`bot.dialogue_window.recent`,
+    whose applied events are the whole tracker's latest) when they decide what the renderers
+    read from older turns: the conversation's language is that of the latest confident detection
+    (`conversation_language`), so a window holding one gives the same. Otherwise all turns.
+    (The identity token of an older turn: `bot.nlg.latest_identity_token`.)
+    """
+    from bot.dialogue_window import recent
+    from bot.language import is_confident
+    from bot.settings import get_settings
+
+    window = recent(tracker, get_settings().dialogue_window_turns)
+    if window is not tracker:
+        turns = _user_turns(window)
+        if any(is_confident(parse_data.get("language")) for parse_data, _ in turns):
+            return turns
+    return _user_turns(tracker)
+
+
+def _user_turns(tracker: Any) -> List[Turn]:
     from rasa.shared.core.events import UserUttered
 
     return [

@@ -31,6 +31,7 @@ from handoff.repository.agents import (
 )
 from handoff.repository.conversations import (
     add_message,
+    add_messages,
     conversation_detail,
     conversation_state,
     get_conversation,
@@ -66,7 +67,7 @@ from handoff.repository.tickets import get_ticket, list_tickets, store_ticket, t
 __all__ = [
     "AgentInfo", "conversation_dict", "iso", "message_dict", "sla_dict",
     "position_of", "queue_positions", "queue_view", "urgency_order",
-    "add_message", "conversation_detail", "conversation_state",
+    "add_message", "add_messages", "conversation_detail", "conversation_state",
     "get_conversation", "open_conversation", "transcript",
     "Escalation", "escalate",
     "agent_info", "agent_message", "agent_password_hash", "audit", "claim", "close",

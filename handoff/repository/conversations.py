@@ -105,3 +105,28 @@ def add_message(
     )
     session.flush()
     return message_dict(message)
+
+
+def add_messages(
+    session: Session, conversation_id: str, sender: str, items: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`add_message` for several messages at once (`text`, optional `buttons`, `handoff`): one
+    update of the conversation and one flush for all of them."""
+    now = utcnow()
+    messages = [
+        Message(conversation_id=conversation_id, sender=sender, text=redact(item.get("text") or ""),
+                buttons=[dict(b) for b in item["buttons"]] if item.get("buttons") else None,
+                handoff=item.get("handoff"), at=now)
+        for item in items
+    ]
+    if not messages:
+        return []
+    session.add_all(messages)
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return [message_dict(message) for message in messages]
