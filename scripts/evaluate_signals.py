@@ -29,8 +29,8 @@ from bot.settings import ROOT
 
 SIGNALS_FILE = ROOT / "tests" / "signals" / "heldout.yml"
 TRIAGE_FILE = ROOT / "tests" / "triage" / "heldout.yml"
-# Written blind with heldout.yml and kept sealed until its first measure (tests/exam/blind/SCORES.yml).
-SEALED_TRIAGE_FILE = ROOT / "tests" / "triage" / "sealed-b.yml"
+# Every blind round's labelled set besides heldout.yml: sealed-b, c1, c2, ...
+BLIND_TRIAGE_FILES = sorted(set((ROOT / "tests" / "triage").glob("*.yml")) - {ROOT / "tests" / "triage" / "heldout.yml"})
 SCORES_FILE = ROOT / "tests" / "exam" / "blind" / "SCORES.yml"
 LEVELS = PRIORITY_LEVELS
 PERSON_INTENT = "request_human"
