@@ -119,7 +119,7 @@ async def user_message(request: web.Request) -> web.Response:
     is. `leave: true` takes the conversation out of the queue, `priority: "P2"` corrects its
     level (a "correction, it's P2" the user typed). 409 when it is with the bot."""
     require_service(request)
-    conversation_id = request.match_info["conversation_id"]
+    conversation_id = request.match_info["id"]
     body = await json_body(request)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
@@ -149,4 +149,4 @@ async def user_message(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/internal/intake", intake)
     app.router.add_post("/internal/tickets", create_ticket)
-    app.router.add_post("/internal/conversations/{conversation_id}/messages", user_message)
+    app.router.add_post("/internal/conversations/{id}/messages", user_message)

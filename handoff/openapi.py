@@ -139,6 +139,17 @@ def openapi_document(demo: bool = True) -> dict[str, Any]:
                 "user_id": {"type": "string", "nullable": True}, "email": {"type": "string", "nullable": True},
                 "subject": {"type": "string"}, "description": {"type": "string"}, "language": {"type": "string"},
                 "transcript": {"type": "array", "items": {"$ref": "#/components/schemas/TranscriptEntry"}}}})},
+        "/internal/conversations/{id}/messages": {"parameters": ID_PARAM, "post": _op(
+            "A REST-channel user's message while the conversation is with the agents (stored, pushed to "
+            "the consoles; leave: true leaves the queue, priority corrects the level); 409 when it is "
+            "with the bot; see docs/internal-api.md",
+            {"type": "object", "properties": {
+                "status": {"enum": ["waiting", "claimed", "bot"]}, "position": {"type": "integer", "nullable": True},
+                "left": {"type": "boolean"}, "priority": {"enum": ["P1", "P2", "P3", "P4"]}}},
+            400, 401, 409, 413, auth="service", tags=["internal"],
+            body={"type": "object", "required": ["text"], "properties": {
+                "text": {"type": "string", "minLength": 1, "maxLength": 4000}, "leave": {"type": "boolean"},
+                "priority": {"enum": ["P1", "P2", "P3", "P4"]}}})},
         "/health": {"get": _op("Liveness with a database check", {"type": "object"}, auth=None, tags=["service"])},
         "/openapi.json": {"get": _op("This document", {"type": "object"}, auth=None, tags=["service"])},
     }

@@ -285,7 +285,7 @@ async def test_an_account_question_naming_a_plan_feature_gets_the_plan_answer(nl
 async def test_the_previous_answer_again_in_the_language_asked_for(nlg, domain):
     from rasa.shared.core.events import BotUttered
 
-    events = user_says("phone number for Japan", "ask_phone")
+    events = user_says("which number do I call in Japan", "ask_phone")
     first = await reply(nlg, domain, "utter_phone", events)
     events += [BotUttered(first["text"], metadata={"utter_action": "utter_phone"})]
     events += user_says("Kannst du mir das nochmal auf Deutsch sagen?", "repeat_in_language")

@@ -1,4 +1,5 @@
-"""The rules (data/rules/) predict every step of the test stories (tests/stories/).
+"""The rules (data/rules/) predict every step of the test stories (tests/stories/), with the
+QueuedRelayPolicy (bot/policies.py) ahead of them as in config.yml (it outranks RulePolicy).
 
 A RulePolicy alone, trained in memory on the rules in a second: catches an incomplete or
 contradicting rule long before `make train`, and checks the story paths without a model.
@@ -43,7 +44,19 @@ def rule_policy_and_domain(tmp_path_factory):
         ExecutionContext(GraphSchema({}), "rules"),
     )
     policy.train(trackers, domain)  # raises InvalidRule for incomplete or contradicting rules
-    return policy, domain
+    return (relay_policy(tmp_path_factory), policy), domain
+
+
+def relay_policy(tmp_path_factory):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from bot.policies import QueuedRelayPolicy
+
+    return QueuedRelayPolicy.create(QueuedRelayPolicy.get_default_config(),
+                                    LocalModelStorage(Path(tmp_path_factory.mktemp("relay"))), Resource("relay"),
+                                    ExecutionContext(GraphSchema({}), "relay"))
 
 
 def _stories(path: Path, domain):
@@ -75,10 +88,14 @@ def test_rules_predict_every_story_step(path, rule_policy_and_domain):
     assert wrong == []
 
 
-def _predict(policy, tracker, domain) -> str:
-    prediction = policy.predict_action_probabilities(tracker, domain)
-    for event in prediction.events:  # e.g. LoopInterrupted when returning to a form
-        tracker.update(event, domain)
-    probabilities = prediction.probabilities
-    best = max(range(len(probabilities)), key=probabilities.__getitem__)
-    return domain.action_names_or_texts[best]
+def _predict(policies, tracker, domain) -> str:
+    """The first policy's prediction that predicts anything (the relay's, else the rules')."""
+    for policy in policies:
+        prediction = policy.predict_action_probabilities(tracker, domain)
+        probabilities = prediction.probabilities
+        if max(probabilities) > 0 or policy is policies[-1]:
+            for event in prediction.events:  # e.g. LoopInterrupted when returning to a form
+                tracker.update(event, domain)
+            best = max(range(len(probabilities)), key=probabilities.__getitem__)
+            return domain.action_names_or_texts[best]
+    raise AssertionError("no policy")
