@@ -302,7 +302,8 @@ def need_besides_request(text: str) -> bool:
     feature request: a dark mode"): a clause other than the request itself names a case the
     seed's definitions rate. "Can I speak with a support person?" names none."""
     parts = clauses(text) or [text]
-    rest = [part for part in parts if not signals.wants_person({"text": part})]
+    rest = [part for part, found in zip(parts, signals.analyse(parts))  # one model call for all
+            if not signals.wants_person({"text": part, **found})]
     return bool(rest) and not triage(" . ".join(rest)).is_default
 
 

@@ -55,6 +55,18 @@ SECRETS = "secrets"
 SHARE_SECRET = "share_secret"
 
 
+def force_intent(message: Message, name: Text, keep_as: Text) -> None:
+    """Make `name` the message's intent (confidence 1, first in the ranking); the classifier's
+    intent it replaces stays in the parse data under `keep_as`."""
+    previous: Optional[Dict[Text, Any]] = message.get(INTENT)
+    forced = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+    message.set(INTENT, forced, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [forced] + ranking, add_to_output=True)
+    if previous:
+        message.set(keep_as, previous, add_to_output=True)
+
+
 class _Untrained(GraphComponent):
     """Shared plumbing of the untrained components below."""
 
@@ -195,11 +207,7 @@ class IntentRouter(_Untrained):
             routed = self._route(message, name)
             if routed is None or routed == name:
                 continue
-            forced = {INTENT_NAME_KEY: routed, PREDICTED_CONFIDENCE_KEY: 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != routed]
-            message.set(INTENT, forced, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [forced] + ranking, add_to_output=True)
-            message.set("routed_from", intent, add_to_output=True)
+            force_intent(message, routed, keep_as="routed_from")
         return messages
 
     @staticmethod
@@ -261,13 +269,7 @@ class SecretGuard(_Untrained):
             if not secrets:
                 continue
             message.set(SECRETS, sorted({secret.kind for secret in secrets}), add_to_output=True)
-            previous: Optional[Dict[Text, Any]] = message.get(INTENT)
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != SHARE_SECRET]
-            forced = {INTENT_NAME_KEY: SHARE_SECRET, PREDICTED_CONFIDENCE_KEY: 1.0}
-            message.set(INTENT, forced, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [forced] + ranking, add_to_output=True)
-            if previous:
-                message.set("intent_before_secret", previous, add_to_output=True)
+            force_intent(message, SHARE_SECRET, keep_as="intent_before_secret")
         return messages
 
 

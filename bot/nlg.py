@@ -27,9 +27,9 @@ from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import messages, users
-from bot.language import OTHER
+from bot.language import OTHER, conversation_language
 from bot.answers import renderers
-from bot.answers.context import build, rasa_user_turns
+from bot.answers.context import build, rasa_user_turns, user_turns
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class KnowledgeNLG(NaturalLanguageGenerator):
         it answered, in the language asked for (else the conversation's). An answer this NLG did
         not render (an action's) gets a fresh start in that language instead."""
         turns = rasa_user_turns(tracker)
-        lang = asked_language(turns[-1][0].get("text") if turns else "") or build(turns, {}, {}).lang
+        lang = asked_language(turns[-1][0].get("text") if turns else "") or conversation_language(turns)
         previous, answered = _previous_answer(tracker)
         key = (previous or "")[len(UTTER_PREFIX):]
         if previous and answered and (previous in self.renderers or key in self.catalog):
@@ -117,9 +117,7 @@ def _previous_answer(tracker: DialogueStateTracker) -> tuple[Optional[str], list
         event = events[index]
         action = (event.metadata or {}).get("utter_action") if isinstance(event, BotUttered) else None
         if action and action != REPEAT_IN_LANGUAGE:
-            turns = [(dict(e.parse_data or {}, text=e.text), e.metadata)
-                     for e in events[:index] if isinstance(e, UserUttered)]
-            return action, turns
+            return action, user_turns(events[:index])
     return None, []
 
 

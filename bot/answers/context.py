@@ -198,20 +198,18 @@ def rasa_user_turns(tracker: Any) -> List[Turn]:
 
     window = recent(tracker, get_settings().dialogue_window_turns)
     if window is not tracker:
-        turns = _user_turns(window)
+        turns = user_turns(window.applied_events())
         if any(is_confident(parse_data.get("language")) for parse_data, _ in turns):
             return turns
-    return _user_turns(tracker)
+    return user_turns(tracker.applied_events())
 
 
-def _user_turns(tracker: Any) -> List[Turn]:
+def user_turns(events: Sequence[Any]) -> List[Turn]:
+    """The user turns `(parse_data, metadata)` among Rasa events, oldest first."""
     from rasa.shared.core.events import UserUttered
 
-    return [
-        (dict(event.parse_data or {}, text=event.text), event.metadata)
-        for event in tracker.applied_events()
-        if isinstance(event, UserUttered)
-    ]
+    return [(dict(event.parse_data or {}, text=event.text), event.metadata)
+            for event in events if isinstance(event, UserUttered)]
 
 
 def from_rasa_tracker(tracker: Any, values: Optional[Mapping[str, Any]] = None, user: Any = None) -> Context:
