@@ -213,3 +213,5 @@ def test_a_fallback_between_two_faq_intents_is_decided_by_the_entity_named():
     assert ranked("Hat Premier die priorisierte Antwort dabei?", "ask_priority", "ask_plan") == "ask_plan"
     assert ranked("Wie schnell ist P2 bei Premier?", "ask_priority", "ask_plan") == "nlu_fallback"  # both named
     assert ranked("blub blub", "ask_priority", "ask_plan") == "nlu_fallback"
+    assert ranked("merci, und Spanien?", "thanks", "ask_phone") == "ask_phone"
+    assert ranked("merci", "thanks", "ask_phone") == "nlu_fallback"
