@@ -209,12 +209,14 @@ _FIRST_PERSON = re.compile(r"(?i)\b(ich|mich|mir|mein\w*|wir|uns|unser\w*|i|me|m
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class IntentRouter(_Untrained):
     """Replaces the classifier's intent where the signals or the entities say more about what the
-    message asks: a request for a person the intent missed (`PERSON_OVERRIDABLE`), a question
-    about who may chat with an agent taken for a request (`RIGHTS_QUESTION`) and a change of
-    mind naming a country, plan or priority (a `correction`); a wish for a web ticket starts
-    the ticket form (`TICKET_START`). The intent it replaced stays in
-    the parse data as `routed_from`. Runs after the FallbackClassifier (it sees `nlu_fallback`)
-    and before SecretGuard (a secret still wins)."""
+    message asks: a request for a person the intent missed (`PERSON_OVERRIDABLE`, or an FAQ
+    intent with a problem or another need), a question about who may chat with an agent taken
+    for a request (`RIGHTS_QUESTION`), speaking with the TAM (`ask_tam`), an ambiguity fallback
+    the named entity decides (`TOPIC_ENTITY`), an escalation intent guessed from another
+    language (`UNREAD_ESCALATIONS`) and a change of mind naming a country, plan or priority (a
+    `correction`); a wish for a web ticket starts the ticket form (`TICKET_START`). The intent
+    it replaced stays in the parse data as `routed_from`. Runs after the FallbackClassifier (it
+    sees `nlu_fallback`) and before SecretGuard (a secret still wins)."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -258,7 +260,7 @@ class IntentRouter(_Untrained):
             return RIGHTS_QUESTION
         if intent in TAM_OVERRIDABLE and _names_feature(message, TAM) and not signals.describes_problem(found):
             return ASK_TAM  # "kann ich direkt mit unserer technischen Kundenbetreuerin sprechen?"
-        if intent == OWN_SUPPORT and _names_live_chat(message) and _asks_who_may(found[TEXT] or ""):
+        if intent == OWN_SUPPORT and _names_live_chat(message) and _asks_who_may(text):
             return RIGHTS_QUESTION  # "wer darf eigentlich den Live-Chat nutzen?" is not about the asker
         if (intent in UNREAD_ESCALATIONS and (message.get(LANGUAGE) or {}).get("code") == language.OTHER
                 and not signals.wants_person(found) and not signals.describes_problem(found)):

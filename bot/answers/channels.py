@@ -47,7 +47,8 @@ def account_rep(context: Context) -> Reply:
 
 
 def live_chat(context: Context) -> Reply:
-    """When live chat with an agent is staffed (the seed: around the clock) and for whom; for a
+    """When live chat with an agent is staffed (the seed: around the clock) and for whom; yes or
+    no first for the people a question names ("Dürfen Mitglieder ohne Lizenz ...?"); for a
     signed-in user whether they may use it. A message that names another plan feature ("Für wen
     ist der Self-Service verfügbar?") is about that feature: the plan answer covers it."""
     from bot.answers import plans
