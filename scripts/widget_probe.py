@@ -7,6 +7,9 @@ the same closed loop (the realistic mix of `scripts.loadgen`, fresh conversation
 time) alternately straight to Rasa over REST and through the widget socket (live-agent service
 -> Rasa -> actions). Each round prints both and their ratio; the median ratio is the figure.
 With `--think` the users think between messages (capacity-like load at a fixed user count).
+With `--baseline REF`, each round also runs the widget load against the live-agent service of
+another commit (`git archive REF`, started in place of this tree's on the same port and
+database, so both meet the same Rasa): CPU per message and throughput, this / baseline.
 
 With `--profile`, py-spy records the live-agent service during one more widget run and the
 share of its samples in the frames that matter is printed (`--profile-out` keeps the raw file;
@@ -14,6 +17,7 @@ share of its samples in the frames that matter is printed (`--profile-out` keeps
 `--gil` only the thread that holds the GIL: where the service's Python CPU goes).
 
     python -m scripts.widget_probe                                    # 3 rounds, 20 users, 15 s
+    python -m scripts.widget_probe --baseline a199c86 --rounds 2      # against an older live-agent service
     python -m scripts.widget_probe --rounds 1 --profile --profile-out /tmp/handoff.raw
     python -m scripts.widget_probe --rasa-url http://127.0.0.1:26005 --handoff-url http://127.0.0.1:26080 \\
         --handoff-pid $(cat /tmp/handoff.pid) --profile
@@ -30,7 +34,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from bot.settings import ROOT
 from scripts import loadgen
@@ -107,31 +111,85 @@ def _profiled_run(url: str, pids: Dict[str, int], args: argparse.Namespace, out:
     print(profile_table(out), flush=True)
 
 
-def measure(rasa_url: str, handoff_url: str, pids: Dict[str, int], args: argparse.Namespace) -> float:
-    """Rounds of REST then widget (alternating which goes first); prints and returns the median
-    widget / REST throughput ratio. `pids`: the processes whose CPU time per message is shown."""
+class Switch:
+    """Runs the stack's live-agent service from this tree or from a baseline tree (another
+    commit's `handoff/` and `bot/`), one at a time, on the same port and database."""
+
+    def __init__(self, stack: Any, baseline: Optional[Path]) -> None:
+        self.stack = stack
+        self.baseline = baseline
+        self.current: Optional[Path] = None  # None: this tree
+
+    def pids(self) -> Dict[str, int]:
+        return {name: self.stack._services[name].process.pid for name in ("handoff", "rasa", "actions")}
+
+    def to(self, tree: Optional[Path]) -> Dict[str, int]:
+        if tree != self.current:
+            from scripts.runtime import start_process
+
+            service = self.stack._services["handoff"]
+            service.stop()
+            env = self.stack.environment()
+            if tree is not None:
+                env["PYTHONPATH"] = str(tree)
+            service.process = start_process(service.command, self.stack.log_dir / "handoff.log", env=env,
+                                            cwd=tree or ROOT)
+            service.wait_ready(time.monotonic() + 120)
+            self.current = tree
+            asyncio.run(loadgen.run("ws", self.stack.handoff_url, 2, 30, 6, prefix="probe-warm"))
+        return self.pids()
+
+
+def _median(values: List[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def measure(rasa_url: str, handoff_url: str, pids: Dict[str, int], args: argparse.Namespace,
+            switch: Optional[Switch] = None) -> float:
+    """Rounds of REST and widget (and the baseline's widget with `switch.baseline`), the order
+    reversed every other round; prints the ratios and returns the median widget / REST
+    throughput. `pids`: the processes whose CPU time per message is shown."""
     asyncio.run(loadgen.warm_up(rasa_url))
-    ratios: List[float] = []
+    baseline = switch.baseline if switch else None
+    ratios: Dict[str, List[float]] = {}
     cpu: Dict[str, List[float]] = {}
     for round_ in range(args.rounds):
-        order = ("rest", "ws") if round_ % 2 == 0 else ("ws", "rest")
-        rows = {channel: _run(channel, rasa_url if channel == "rest" else handoff_url, args, channel, pids)
-                for channel in order}
-        ratio = rows["ws"]["msg_per_s"] / rows["rest"]["msg_per_s"] if rows["rest"]["msg_per_s"] else 0.0
-        ratios.append(ratio)
-        for name, ms in rows["ws"]["cpu_ms_per_message"].items():
-            cpu.setdefault(name, []).append(ms)
-        print(f"round {round_ + 1}: widget / REST throughput x{ratio:.2f}", flush=True)
-    median = statistics.median(ratios) if ratios else 0.0
-    print(f"median widget / REST throughput: x{median:.2f} over {len(ratios)} rounds "
-          f"({args.concurrency} users, think {args.think:g} s, {args.duration:g} s each)", flush=True)
+        variants: List[Tuple[str, str, Optional[Path]]] = [("rest", "rest", None), ("ws", "ws", None)]
+        if baseline is not None:
+            variants.append(("base", "ws", baseline))
+        if round_ % 2:
+            variants.reverse()
+        rows = {}
+        for label, channel, tree in variants:
+            if switch is not None and channel == "ws":
+                pids = switch.to(tree)
+            rows[label] = _run(channel, rasa_url if channel == "rest" else handoff_url, args, label, pids)
+        found = {"widget / REST throughput": rows["ws"]["msg_per_s"] / max(rows["rest"]["msg_per_s"], 1e-9)}
+        if "base" in rows:
+            found["widget throughput, this / baseline"] = rows["ws"]["msg_per_s"] / max(rows["base"]["msg_per_s"], 1e-9)
+            ours, theirs = rows["ws"]["cpu_ms_per_message"], rows["base"]["cpu_ms_per_message"]
+            if theirs.get("handoff"):
+                found["live-agent CPU a message, this / baseline"] = ours["handoff"] / theirs["handoff"]
+            found["widget p95, this / baseline"] = (rows["ws"]["p95_ms"] or 0) / max(rows["base"]["p95_ms"] or 0, 1e-9)
+        for name, value in found.items():
+            ratios.setdefault(name, []).append(value)
+        for label in ("ws", "base"):
+            for name, ms in rows.get(label, {}).get("cpu_ms_per_message", {}).items():
+                cpu.setdefault(f"{name} ({'this' if label == 'ws' else 'baseline'})", []).append(ms)
+        print(f"round {round_ + 1}: " + ", ".join(f"{name} x{value:.2f}" for name, value in found.items()), flush=True)
+    print(f"medians over {args.rounds} rounds ({args.concurrency} users, think {args.think:g} s, "
+          f"{args.duration:g} s each):", flush=True)
+    for name, values in ratios.items():
+        print(f"  {name}: x{_median(values):.2f}", flush=True)
     if cpu:
-        print("median CPU per widget message: " + ", ".join(
-            f"{name} {statistics.median(values):.1f} ms" for name, values in cpu.items()), flush=True)
+        print("  CPU per widget message: " + ", ".join(
+            f"{name} {_median(values):.1f} ms" for name, values in cpu.items()), flush=True)
+    if switch is not None:
+        pids = switch.to(None)
     if args.profile and "handoff" in pids:
         out = args.profile_out or Path(tempfile.mkdtemp(prefix="widget-probe-")) / "handoff.raw"
         _profiled_run(handoff_url, pids, args, out)
-    return median
+    return _median(ratios.get("widget / REST throughput", []))
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -145,6 +203,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--think", type=float, default=0.0)
+    parser.add_argument("--baseline", metavar="REF",
+                        help="also the live-agent service of this git commit (git archive), alternately")
     parser.add_argument("--profile", action="store_true", help="py-spy the live-agent service in one more widget run")
     parser.add_argument("--profile-out", type=Path)
     parser.add_argument("--idle", action="store_true", help="py-spy --idle: count waiting threads too")
@@ -164,10 +224,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     with tempfile.TemporaryDirectory(prefix="widget-probe-") as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "log").mkdir()
+        baseline = None
+        if args.baseline:
+            baseline = tmp / "baseline"
+            baseline.mkdir()
+            archive = subprocess.run(["git", "archive", args.baseline], cwd=ROOT, check=True, capture_output=True)
+            subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive.stdout, check=True)
         stack, _ = start_ours(args.model, tmp)
         try:
-            pids = {name: stack._services[name].process.pid for name in ("handoff", "rasa", "actions")}
-            measure(stack.rasa_url, stack.handoff_url, pids, args)
+            switch = Switch(stack, baseline)
+            measure(stack.rasa_url, stack.handoff_url, switch.pids(), args, switch)
         finally:
             stack.stop()
     return 0
