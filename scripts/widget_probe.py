@@ -58,6 +58,7 @@ def cpu_seconds(pid: int) -> float:
 
 def _run(channel: str, url: str, args: argparse.Namespace, label: str, pids: Dict[str, int]) -> dict:
     load = os.getloadavg()[0]
+    pids = {**pids, "loadgen": os.getpid()}  # the load generator shares the 2 cores
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     summary = asyncio.run(loadgen.run(channel, url, args.concurrency, args.duration, 10**9,
                                       prefix=f"probe-{label}", think=args.think)).summary()
