@@ -15,20 +15,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Sequence
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.redaction import redact
 from handoff.errors import NotFound
 from handoff.models import AGENT_MODE, Conversation, Message, utcnow
-from handoff.repository import add_messages, conversation_dict, iso, message_dict
+from handoff.repository import add_messages, conversation_dict, iso, message_dict, touch_conversation
 
 PENDING = "pending"
 
 
 # --- user messages and the bot ----------------------------------------------------------------
+# Every widget message runs these, so they are SQLAlchemy Core statements built once (the ORM's
+# unit of work and building a statement per call cost more CPU than the database did:
+# docs/benchmarks.md, "The widget path"), run on the session's connection. They return the
+# same dicts as the ORM rows would give.
+
+CONVERSATIONS = Conversation.__table__
+MESSAGES = Message.__table__
+_CONVERSATION = select(CONVERSATIONS).where(CONVERSATIONS.c.id == bindparam("conversation_id"))
+_BY_CLIENT_ID = select(MESSAGES).where(
+    MESSAGES.c.conversation_id == bindparam("conversation_id"), MESSAGES.c.client_id == bindparam("client_id")
+)
+_INSERT = insert(MESSAGES)
+_NEXT_PENDING = (
+    select(MESSAGES)
+    .where(MESSAGES.c.conversation_id == bindparam("conversation_id"), MESSAGES.c.relay == PENDING)
+    .order_by(MESSAGES.c.id)
+    .limit(1)
+)
+_ANSWER = (
+    update(MESSAGES)
+    .where(MESSAGES.c.id == bindparam("message_id"), MESSAGES.c.relay == PENDING)
+    .values(relay=None, relay_metadata=None)
+)
+_CONVERSATION_OF = select(MESSAGES.c.conversation_id).where(MESSAGES.c.id == bindparam("message_id"))
+
 
 def store_user_message(
     session: Session, conversation_id: str, text: str, client_id: str | None,
@@ -37,30 +63,31 @@ def store_user_message(
     """Store the user's message (waiting for the bot unless an agent has the conversation).
 
     Returns (message, conversation, duplicate): a message whose `client_id` is already stored
-    is not stored again (`duplicate` True, the stored one returned).
+    is not stored again (`duplicate` True, the stored one returned). The message dict carries
+    its `id`. Written with Core: a `Conversation` the caller loaded in this session keeps its
+    old `updated_at` until expired.
     """
-    conversation = session.get(Conversation, conversation_id)
+    connection = session.connection()
+    conversation = connection.execute(_CONVERSATION, {"conversation_id": conversation_id}).first()
     if conversation is None:
         raise NotFound(f"no conversation {conversation_id}")
     if client_id:
-        existing = session.scalars(
-            select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+        existing = connection.execute(
+            _BY_CLIENT_ID, {"conversation_id": conversation_id, "client_id": client_id}
         ).first()
         if existing is not None:
             return message_dict(existing), conversation_dict(conversation), True
     to_bot = conversation.status not in AGENT_MODE
     now = utcnow()
-    message = Message(
-        conversation_id=conversation_id, sender="user", text=redact(text), at=now,
-        client_id=client_id, relay=PENDING if to_bot else None,
-        relay_metadata=(metadata or {}) if to_bot else None,
+    values = dict(
+        conversation_id=conversation_id, sender="user", text=redact(text), at=now, client_id=client_id,
+        relay=PENDING if to_bot else None, relay_metadata=(metadata or {}) if to_bot else None,
     )
-    session.add(message)
-    conversation.updated_at = now
-    session.flush()
-    stored = message_dict(message)
-    stored["id"] = message.id
-    return stored, conversation_dict(conversation), False
+    message_id = connection.execute(_INSERT, values).inserted_primary_key[0]
+    touch_conversation(connection, conversation_id, now)
+    stored = message_dict(SimpleNamespace(buttons=None, handoff=None, agent=None, **values))
+    stored["id"] = message_id
+    return stored, {**conversation_dict(conversation), "updated_at": iso(now)}, False
 
 
 @dataclass(frozen=True)
@@ -75,25 +102,40 @@ class PendingRelay:
     message: dict[str, Any]
 
 
-def next_pending_relay(session: Session, conversation_id: str) -> PendingRelay | None:
-    """The conversation's oldest user message the bot has not answered yet."""
-    message = session.scalars(
-        select(Message)
-        .where(Message.conversation_id == conversation_id, Message.relay == PENDING)
-        .order_by(Message.id)
-        .limit(1)
-    ).first()
+def store_for_relay(
+    session: Session, conversation_id: str, text: str, client_id: str | None,
+    metadata: dict[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any], bool, PendingRelay | None]:
+    """`store_user_message` and, for a new message to the bot, the conversation's next pending
+    message (this one, or an older one still waiting), in one transaction: for a caller that
+    holds the conversation's lock already (the widget, then `handoff.relay.drain_held`)."""
+    stored, conversation, duplicate = store_user_message(session, conversation_id, text, client_id, metadata)
+    if duplicate or conversation["status"] in AGENT_MODE:
+        return stored, conversation, duplicate, None
+    return stored, conversation, duplicate, next_pending_relay(session, conversation_id, conversation)
+
+
+def next_pending_relay(
+    session: Session, conversation_id: str, conversation: dict[str, Any] | None = None
+) -> PendingRelay | None:
+    """The conversation's oldest user message the bot has not answered yet (with the
+    conversation, read unless `conversation` is given: its dict as read in this transaction)."""
+    connection = session.connection()
+    message = connection.execute(_NEXT_PENDING, {"conversation_id": conversation_id}).first()
     if message is None:
         return None
-    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        conversation = conversation_dict(
+            connection.execute(_CONVERSATION, {"conversation_id": conversation_id}).first()
+        )
     return PendingRelay(
         message_id=message.id, text=message.text, metadata=dict(message.relay_metadata or {}),
-        conversation=conversation_dict(conversation), message=message_dict(message),
+        conversation=conversation, message=message_dict(message),
     )
 
 
 def complete_relay(
-    session: Session, message_id: int, replies: Sequence[dict[str, Any]]
+    session: Session, message_id: int, replies: Sequence[dict[str, Any]], conversation_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], PendingRelay | None]:
     """Store the bot's replies and end the wait of the user message, in one transaction, and
     read the conversation's next pending message in it (the relay's next step: one round trip
@@ -101,15 +143,12 @@ def complete_relay(
 
     Returns the stored replies (with `buttons` and `handoff` when they had them) and the next
     pending message. A message that is no longer pending (another instance answered it)
-    stores nothing.
+    stores nothing. `conversation_id`: the message's, when the caller knows it.
     """
-    answered = session.execute(
-        update(Message)
-        .where(Message.id == message_id, Message.relay == PENDING)
-        .values(relay=None, relay_metadata=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    conversation_id = session.scalar(select(Message.conversation_id).where(Message.id == message_id))
+    connection = session.connection()
+    answered = connection.execute(_ANSWER, {"message_id": message_id}).rowcount == 1
+    if conversation_id is None:
+        conversation_id = connection.execute(_CONVERSATION_OF, {"message_id": message_id}).scalar()
     stored = add_messages(session, conversation_id, "bot", replies) if answered else []
     return stored, next_pending_relay(session, conversation_id) if conversation_id else None
 

@@ -110,6 +110,7 @@ def _store_for_agents(session: Session, conversation_id: str, text: str) -> dict
     if conversation is None or conversation.status not in AGENT_MODE:
         return None
     stored, _, _ = claims.store_user_message(session, conversation_id, text, None, None)
+    session.expire(conversation)  # written with Core: the state below is read again
     return {"stored": stored, "conversation": repository.conversation_state(session, conversation_id)}
 
 

@@ -3,7 +3,10 @@
 A user message is stored first (`claims.store_user_message`: `relay = 'pending'`). `drain`
 then relays the conversation's pending messages one after another while holding the
 conversation's lock (`handoff.locks`), on whichever instance received them, and stores each
-answer together with the end of its wait (`claims.complete_relay`), then pushes it.
+answer together with the end of its wait (`claims.complete_relay`), then pushes it. When the
+conversation is free as its message arrives (the usual case), the widget takes the lock first
+and stores the message and reads the next pending one in one transaction
+(`claims.store_for_relay`, then `drain_held` with it).
 
 When no Rasa process answers, the message stays pending: the user is told once that the answer
 will follow, and the retry job (`handoff.background`) relays it when a process is back; the
@@ -51,10 +54,16 @@ async def drain(app: web.Application, conversation_id: str, fresh: Fresh | None 
         logger.info("conversation %s busy; its pending messages follow", conversation_id)
 
 
-async def drain_held(app: web.Application, conversation_id: str, fresh: Fresh | None = None) -> None:
-    """`drain` for a caller that holds the conversation's lock already."""
+async def drain_held(
+    app: web.Application, conversation_id: str, fresh: Fresh | None = None,
+    pending: PendingRelay | None = None,
+) -> None:
+    """`drain` for a caller that holds the conversation's lock already; `pending`: the
+    conversation's next pending message when the caller read it under the lock
+    (`claims.store_for_relay`), else it is read here."""
     database = app[DATABASE]
-    pending = await database.read(claims.next_pending_relay, conversation_id)
+    if pending is None:
+        pending = await database.read(claims.next_pending_relay, conversation_id)
     while pending is not None:
         conversation = pending.conversation
         if conversation["status"] in AGENT_MODE:
@@ -84,7 +93,8 @@ async def drain_held(app: web.Application, conversation_id: str, fresh: Fresh | 
             return
         app[RELAY_BACKOFF].pop(conversation_id, None)
         # the answer stored and the next pending message read in one transaction
-        stored, pending = await database.write(claims.complete_relay, pending.message_id, bot_messages(replies))
+        stored, pending = await database.write(claims.complete_relay, pending.message_id, bot_messages(replies),
+                                               conversation_id)
         for message in stored:
             await _push_reply(app, conversation, message)
 

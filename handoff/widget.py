@@ -24,7 +24,7 @@ from handoff import claims, csat, integrations, relay, repository, waiting
 from handoff.errors import HandoffError
 from handoff.models import AGENT_MODE
 from handoff.ratelimit import TokenBucket
-from handoff.state import CONFIG, DATABASE, HUB, SENDER_LIMITS
+from handoff.state import CONFIG, DATABASE, HUB, LOCKS, SENDER_LIMITS
 
 logger = logging.getLogger(__name__)
 
@@ -140,14 +140,20 @@ class ChatConnection:
         if not self.bucket.take() or not await self.app[SENDER_LIMITS].take(self.conversation_id):
             raise FrameError("rate_limited", "too many messages; please wait a moment")
         conversation_id = self.conversation_id
-        stored, conversation, duplicate = await self.store(conversation_id, text, client_id)
-        if client_id is not None:
-            # Stored: a resend of this id after a reconnect is recognised and not processed again.
-            await self.socket.send_json({"type": "ack", "client_id": client_id, "duplicate": duplicate})
+        async with self.app[LOCKS].try_hold(conversation_id) as free:
+            # A free conversation (the usual case): the message is stored and relayed under its
+            # lock, and the next pending message read in the same transaction.
+            stored, conversation, duplicate, pending = await self.store(conversation_id, text, client_id, free)
+            if client_id is not None:
+                # Stored: a resend of this id after a reconnect is recognised and not processed again.
+                await self.socket.send_json({"type": "ack", "client_id": client_id, "duplicate": duplicate})
+            if pending is not None:
+                await relay.drain_held(self.app, conversation_id, relay.Fresh(stored["id"], text), pending)
+                return
         if duplicate:
             # The instance that took it first may have died before the bot answered.
             await relay.drain(self.app, conversation_id)
-        elif stored.get("relay") is None and conversation["status"] in AGENT_MODE:
+        elif conversation["status"] in AGENT_MODE:
             if await waiting.user_message(self.app, conversation, stored, self.metadata()):
                 return  # a queue button (leave, priority, ticket, wait): the service acted on it
             await waiting.for_agents(self.app, conversation, stored)
@@ -163,17 +169,20 @@ class ChatConnection:
             metadata["locale"] = self.locale
         return metadata
 
-    async def store(self, conversation_id: str, text: str, client_id: str | None) -> tuple[dict, dict, bool]:
+    async def store(
+        self, conversation_id: str, text: str, client_id: str | None, relay_next: bool
+    ) -> tuple[dict, dict, bool, claims.PendingRelay | None]:
+        """Store the message; with `relay_next` (the caller holds the conversation's lock) also
+        read the next pending message for the bot (None when it goes to nobody or `relay_next`
+        is False)."""
         metadata = self.metadata()
+        work = claims.store_for_relay if relay_next else claims.store_user_message
         try:
-            return await self.app[DATABASE].write(
-                claims.store_user_message, conversation_id, text, client_id, metadata
-            )
+            result = await self.app[DATABASE].write(work, conversation_id, text, client_id, metadata)
         except IntegrityError:
             # The same client id arrived on another connection at the same moment: it is stored.
-            return await self.app[DATABASE].write(
-                claims.store_user_message, conversation_id, text, client_id, metadata
-            )
+            result = await self.app[DATABASE].write(work, conversation_id, text, client_id, metadata)
+        return result if relay_next else (*result, None)
 
 
 # Frames read but not handled yet; beyond this the socket is read no further until one is done.

@@ -36,6 +36,7 @@ from handoff.repository.conversations import (
     conversation_state,
     get_conversation,
     open_conversation,
+    touch_conversation,
     transcript,
 )
 from handoff.repository.assignment import assign_waiting, due_deadline_alerts, my_conversations, reassign_offline
@@ -68,7 +69,7 @@ __all__ = [
     "AgentInfo", "conversation_dict", "iso", "message_dict", "sla_dict",
     "position_of", "queue_positions", "queue_view", "urgency_order",
     "add_message", "add_messages", "conversation_detail", "conversation_state",
-    "get_conversation", "open_conversation", "transcript",
+    "get_conversation", "open_conversation", "touch_conversation", "transcript",
     "Escalation", "escalate",
     "agent_info", "agent_message", "agent_password_hash", "audit", "claim", "close",
     "find_agent", "record_login", "seed_agents", "transfer",

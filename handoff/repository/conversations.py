@@ -3,9 +3,11 @@ the pending `agent_handled` tracker events, and the SLA reminders."""
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.redaction import redact
@@ -107,26 +109,35 @@ def add_message(
     return message_dict(message)
 
 
+_INSERT_MESSAGES = insert(Message.__table__)
+_TOUCH = (
+    update(Conversation.__table__)
+    .where(Conversation.__table__.c.id == bindparam("conversation_id"))
+    .values(updated_at=bindparam("now", type_=Conversation.__table__.c.updated_at.type))
+)
+
+
+def touch_conversation(connection: Connection, conversation_id: str, now: datetime) -> None:
+    """The conversation's `updated_at` (Core, with a statement built once: every message does it)."""
+    connection.execute(_TOUCH, {"conversation_id": conversation_id, "now": now})
+
+
 def add_messages(
     session: Session, conversation_id: str, sender: str, items: Sequence[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """`add_message` for several messages at once (`text`, optional `buttons`, `handoff`): one
-    update of the conversation and one flush for all of them."""
+    insert and one update of the conversation for all of them (Core: the relay stores every
+    bot reply with it, `claims.complete_relay`)."""
     now = utcnow()
-    messages = [
-        Message(conversation_id=conversation_id, sender=sender, text=redact(item.get("text") or ""),
-                buttons=[dict(b) for b in item["buttons"]] if item.get("buttons") else None,
-                handoff=item.get("handoff"), at=now)
+    rows = [
+        {"conversation_id": conversation_id, "sender": sender, "text": redact(item.get("text") or ""),
+         "buttons": [dict(b) for b in item["buttons"]] if item.get("buttons") else None,
+         "handoff": item.get("handoff"), "agent": None, "at": now, "client_id": None}
         for item in items
     ]
-    if not messages:
+    if not rows:
         return []
-    session.add_all(messages)
-    session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.flush()
-    return [message_dict(message) for message in messages]
+    connection = session.connection()
+    connection.execute(_INSERT_MESSAGES, rows)
+    touch_conversation(connection, conversation_id, now)
+    return [message_dict(SimpleNamespace(**row)) for row in rows]

@@ -190,6 +190,30 @@ async def test_a_message_whose_answer_was_lost_is_not_sent_to_rasa_again(start, 
     await ws.close()
 
 
+async def test_a_message_left_waiting_goes_to_rasa_before_the_next_one_each_once(start, fake_rasa):
+    """The next message finds the conversation free and is stored and relayed under its lock
+    (one transaction with the read of what is pending): the older one still goes first."""
+    from handoff import claims
+    from handoff.state import DATABASE
+
+    client = await start(relay_retry_seconds=3600)  # the retry job stays out of it
+    ws, welcome = await hello(client, locale="en")
+    conversation_id = welcome["conversation_id"]
+    await client.app[DATABASE].write(
+        claims.store_user_message, conversation_id, "left waiting", None, {"locale": "en"})
+    first = await chat(ws, "the next one")
+    second = await receive(ws, "message")
+    assert [first["text"], second["text"]] == ["bot: left waiting", "bot: the next one"]
+    assert [body["message"] for body in fake_rasa.received] == ["left waiting", "the next one"]
+    await ws.close()
+    ws, welcome = await hello(client, locale="en", conversation_id=conversation_id)
+    transcript = (await receive(ws, "history"))["messages"]
+    assert [(m["from"], m["text"]) for m in transcript] == [
+        ("user", "left waiting"), ("user", "the next one"),
+        ("bot", "bot: left waiting"), ("bot", "bot: the next one")]
+    await ws.close()
+
+
 async def test_malformed_frames_get_errors_and_the_connection_stays_usable(client):
     ws = await client.ws_connect("/ws/chat")
     await ws.send_str("{not json")
