@@ -8,7 +8,9 @@ They load what they need once, when Rasa builds the pipeline, and then cost abou
 message. `LinearIntentClassifier` is Rasa's logistic regression, trained by Rasa as before.
 
 Importing this module (every process that loads the model does) also bounds what the dialogue
-policies see of a conversation to its latest turns: `bot.dialogue_window`.
+policies see of a conversation to its latest turns (`bot.dialogue_window`), runs the
+prediction graph without dask's scheduler (`bot.graph_runner`) and indexes RulePolicy's rules
+(`bot.rule_lookup`).
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import dialogue_window, language, matching, redaction, signals
+from bot import dialogue_window, graph_runner, language, matching, redaction, rule_lookup, signals
 from bot.answers.plans import is_question
 from bot.answers.rights import profile
 from bot.knowledge import load_knowledge
@@ -331,5 +333,9 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         return component
 
 
-# The patches of Rasa internals, all in bot/dialogue_window.py: the policies see the latest turns.
+# The patches of Rasa internals: the policies see the latest turns (bot/dialogue_window.py), the
+# prediction graph runs without dask's scheduler (bot/graph_runner.py), RulePolicy finds its
+# rules through an index (bot/rule_lookup.py).
 dialogue_window.install(get_settings().dialogue_window_turns)
+graph_runner.install()
+rule_lookup.install()
