@@ -13,6 +13,7 @@ CPU a message costs much less. Prints every run and the ratios of the medians (o
     python -m scripts.rasa_cost                          # baseline: git merge-base HEAD main
     python -m scripts.rasa_cost --baseline 95fdecd --rounds 3 --duration 15
     python -m scripts.rasa_cost --profile /tmp/prof      # also py-spy each Rasa in its first run
+    python -m scripts.rasa_cost --ours HEAD              # a commit instead of the working tree
 
 A measurement, no pass/fail.
 """
@@ -71,7 +72,12 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def baseline_tree(ref: str, into: Path) -> Path:
+def _short(ref: str) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", ref], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def tree_of(ref: str, into: Path) -> Path:
     """`git archive` of `ref` under `into`, beside a link to ../shared, with our var/nlu models."""
     tree = into / ROOT.name
     tree.mkdir(parents=True)
@@ -149,7 +155,7 @@ def measure(stack: Running, concurrency: int, duration: float, spy: Optional[Pat
 
 def render(runs: List[dict], args: argparse.Namespace, ref: str) -> str:
     lines = [f"- command: `python -m scripts.rasa_cost {' '.join(sys.argv[1:])}`".rstrip(),
-             f"- baseline: {ref}; ours: the working tree of {ROOT}",
+             f"- baseline: {ref}; ours: {_short(args.ours) if args.ours else f'the working tree of {ROOT}'}",
              f"- date: {time.strftime('%Y-%m-%dT%H:%M:%S%z')}; {args.concurrency} conversations, "
              f"{args.duration:g} s a run, REST", "",
              "| run | tree | msg/s | p50 ms | p95 ms | Rasa CPU ms/msg | actions CPU ms/msg | errors | empty | load 1m |",
@@ -168,6 +174,7 @@ def render(runs: List[dict], args: argparse.Namespace, ref: str) -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", help="git ref of the baseline (default: git merge-base HEAD main)")
+    parser.add_argument("--ours", help="git ref to measure instead of the working tree")
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "bolt.tar.gz")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=20)
@@ -176,13 +183,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     ref = args.baseline or subprocess.run(["git", "-C", str(ROOT), "merge-base", "HEAD", "main"], check=True,
                                           capture_output=True, text=True).stdout.strip()
-    ref = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", ref], check=True,
-                         capture_output=True, text=True).stdout.strip()
+    ref = _short(ref)
     runs: List[dict] = []
     with tempfile.TemporaryDirectory(prefix="bolt-cost-") as tmp:
-        base_dir = baseline_tree(ref, Path(tmp) / "baseline")
-        print(f"starting ours ({ROOT}) and the baseline ({ref}) …", flush=True)
-        stacks = {"ours": Running("ours", ROOT, args.model.resolve(), Path(tmp) / "ours-run"),
+        base_dir = tree_of(ref, Path(tmp) / "baseline")
+        ours_dir = tree_of(_short(args.ours), Path(tmp) / "ours") if args.ours else ROOT
+        print(f"starting ours ({args.ours and _short(args.ours) or ROOT}) and the baseline ({ref}) …", flush=True)
+        stacks = {"ours": Running("ours", ours_dir, args.model.resolve(), Path(tmp) / "ours-run"),
                   "baseline": Running("baseline", base_dir, args.model.resolve(), Path(tmp) / "baseline-run")}
         try:
             for stack in stacks.values():
