@@ -9,8 +9,9 @@ message. `LinearIntentClassifier` is Rasa's logistic regression, trained by Rasa
 
 Importing this module (every process that loads the model does) also bounds what the dialogue
 policies see of a conversation to its latest turns (`bot.dialogue_window`), runs the
-prediction graph without dask's scheduler (`bot.graph_runner`) and indexes RulePolicy's rules
-(`bot.rule_lookup`).
+prediction graph without dask's scheduler (`bot.graph_runner`), indexes RulePolicy's rules
+(`bot.rule_lookup`) and computes a tracker's past states once for all policies
+(`bot.policy_states`).
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, vstack
 
-from bot import dialogue_window, graph_runner, language, matching, redaction, rule_lookup, signals
+from bot import dialogue_window, graph_runner, language, matching, policy_states, redaction, rule_lookup, signals
 from bot.answers.plans import is_question
 from bot.answers.rights import profile
 from bot.knowledge import load_knowledge
@@ -376,7 +377,9 @@ def _sentence_features(message: Message, sparse: bool) -> Any:
 
 # The patches of Rasa internals: the policies see the latest turns (bot/dialogue_window.py), the
 # prediction graph runs without dask's scheduler (bot/graph_runner.py), RulePolicy finds its
-# rules through an index (bot/rule_lookup.py).
+# rules through an index (bot/rule_lookup.py), a tracker's past states are computed once per
+# tracker state for all policies (bot/policy_states.py).
 dialogue_window.install(get_settings().dialogue_window_turns)
 graph_runner.install()
 rule_lookup.install()
+policy_states.install()
