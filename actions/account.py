@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import ContextAction, UserContext, latest_entities, latest_user_text
 from bot.answers import phone, rights
 from bot.answers.context import from_sdk_tracker
+from bot.answers.plans import PHONE_FEATURE
 from bot.knowledge import load_knowledge
 from bot.messages import render
 
@@ -30,7 +31,6 @@ _PHONE_QUESTION = re.compile(
     r"phone\w*|telephone\w*|call\w*|ring|support line)\b",
     re.IGNORECASE,
 )
-PHONE_FEATURE = "tier1_phone"
 
 
 def asks_about_phone(tracker: Tracker) -> bool:

@@ -48,7 +48,6 @@ from bot.messages import render
 from bot.redaction import redact
 from bot.entitlements import ANONYMOUS_OFFERS
 from bot.knowledge import load_knowledge
-from bot.nlu_models import clauses
 from bot.triage import triage
 from bot.answers.plans import is_question
 
@@ -195,7 +194,8 @@ async def decide(
     events: list[EventType] = []
     problem = problem or ""
     if priority not in LEVELS:
-        priority = triage(problem).level
+        # rated without the request's own words ("can I talk to support staff?" is no how-to)
+        priority = triage(signals.without_request(problem)).level
         events.append(SlotSet(PROBLEM_PRIORITY, priority))
 
     result = await queue_or_ticket(intake_payload(tracker, context, problem, priority))
@@ -285,7 +285,7 @@ def problem_from_history(tracker: Tracker) -> str | None:
         safe = redact(text)
         parse_data = {"text": text, **(event.get("parse_data") or {})}
         if index == len(users) - 1:
-            if signals.describes_problem(parse_data) or need_besides_request(safe):
+            if signals.describes_problem(parse_data) or signals.need_besides_request(safe):
                 return safe
             continue
         if REPORT_PROBLEM in (_intent(event), _intent_before_secret(event)) or signals.describes_problem(parse_data):
@@ -295,16 +295,6 @@ def problem_from_history(tracker: Tracker) -> str | None:
         if _intent(event) in STATEMENT_INTENTS and names_a_need(safe):
             return safe
     return None
-
-
-def need_besides_request(text: str) -> bool:
-    """The request for a person names a need too, question or not ("can I speak to someone?
-    feature request: a dark mode"): a clause other than the request itself names a case the
-    seed's definitions rate. "Can I speak with a support person?" names none."""
-    parts = clauses(text) or [text]
-    rest = [part for part, found in zip(parts, signals.analyse(parts))  # one model call for all
-            if not signals.wants_person({"text": part, **found})]
-    return bool(rest) and not triage(" . ".join(rest)).is_default
 
 
 def names_a_need(text: str) -> bool:
@@ -354,7 +344,7 @@ async def triage_report(dispatcher: CollectingDispatcher, tracker: Tracker, cont
     triaged level, buttons to correct it and the way on (an agent, or a ticket).
     """
     lang = context.lang
-    level = triage(problem).level
+    level = triage(signals.without_request(problem)).level
     events: list[EventType] = [SlotSet(PROBLEM, problem), SlotSet(PROBLEM_PRIORITY, level)]
 
     rights = context.rights

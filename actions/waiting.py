@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 from actions.api.handoff import HandoffUnavailable, get_client
 from actions.context import language_of, latest_entities, latest_user_text, session_events
 from actions.escalation import HANDOFF_STATUS, LEAVE_QUEUE_PAYLOAD, offer_buttons
+from bot.answers.context import CORRECTION
 from bot.levels import PRIORITY_LEVELS
 from bot.messages import render
 from bot.redaction import redact
@@ -24,7 +25,6 @@ from bot.redaction import redact
 logger = logging.getLogger(__name__)
 
 LEAVE_QUEUE = "leave_queue"
-CORRECTION = "correction"
 CLAIMED = "claimed"
 
 

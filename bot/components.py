@@ -45,6 +45,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, vstack
 
 from bot import dialogue_window, graph_runner, language, matching, policy_states, redaction, rule_lookup, signals
+from bot.answers.context import CORRECTION
 from bot.answers.plans import is_question
 from bot.answers.rights import profile
 from bot.knowledge import load_knowledge
@@ -164,26 +165,38 @@ class SignalExtractor(_Untrained):
 
 # Intents whose answer serves nobody who asks for a person in the same message ("Bin Admin,
 # stell mich zu Tier 2 durch ..." read as a question about one's own support, "put me through to
-# someone who knows what they're doing" as out of scope): with the wants_person signal they
+# someone who knows what they're doing" as out of scope, "bist du ein Bot? dann will ich einen
+# Menschen" as the question whether the bot is human): with the wants_person signal they
 # become `request_human`. FAQ intents are not among them: "Wer darf den Live-Chat nutzen?" is
 # answered as asked.
-PERSON_OVERRIDABLE = frozenset({"out_of_scope", "nlu_fallback", "ask_my_support", "greet", "help"})
-# An FAQ intent too, when the message also describes a problem: "I'm an admin with Premier, the
-# reactions button does nothing, get me an agent" is no plan question.
+PERSON_OVERRIDABLE = frozenset({"out_of_scope", "nlu_fallback", "ask_my_support", "greet", "help", "bot_challenge"})
+# An FAQ intent too, when the message also describes a problem or names another need: "I'm an
+# admin with Premier, the reactions button does nothing, get me an agent" is no plan question,
+# nor is "wie stelle ich X ein? würde das gern mit jemandem im Chat klären".
 FAQ_PREFIX = "ask_"
 # A change of mind that names a value ("scratch that, P1", "nee, Spanien") corrects the previous
 # answer instead of cancelling it.
-CORRECTION = "correction"
 CORRECTABLE = frozenset({"cancel", "deny"})
 CORRECTED_ENTITIES = frozenset({"country", "plan", "priority"})
 # A question about who may chat with an agent ("wer darf den Live-Chat mit einem Mitarbeiter
 # nutzen?", "can people with a free account chat with a live agent?") asks for the rule, not for
 # a person: answered as `ask_live_chat`. Not when the asker speaks of themselves ("kann ich als
-# Admin mit jemandem sprechen?": that stays a request).
+# Admin mit jemandem sprechen?": that stays a request), unless the question is about the live
+# chat and the signals see no request ("komm ich mit nem kostenlosen Konto an den Live-Chat ran?").
 RIGHTS_QUESTION = "ask_live_chat"
 OWN_SUPPORT = "ask_my_support"  # the same question taken for one about the asker's own support
 LIVE_CHAT = "tier1_chat"
+# Asking to speak with one's technical account manager is a question for `ask_tam` (who it is,
+# for Premier+), not a request for the queue: the classifier takes it for either.
+ASK_TAM = "ask_tam"
+TAM = "technical_account_manager"
+TAM_OVERRIDABLE = frozenset({"request_human", "report_problem", "out_of_scope", "nlu_fallback"})
 _WHO_MAY = re.compile(r"(?i)^\W*(und\s+|and\s+)?(wer|who|which\s+(users|people|accounts|members|plans))\b")
+# In another language ("¿tienen soporte en español? necesito ayuda"), an escalation intent
+# that neither signal confirms is the classifier guessing from words it was never trained on:
+# out of scope, so the reply is the note that the bot speaks German and English.
+UNREAD_ESCALATIONS = frozenset({"request_human", "report_problem"})
+OUT_OF_SCOPE = "out_of_scope"
 # "Ich möchte ein Webticket aufmachen", "Webticket bitte", "I'd like to file a ticket": a wish for
 # a ticket, not a question about tickets, starts the ticket form as its button does (the
 # `ticket_start` entity of `/open_ticket{"ticket_start":"here"}`). Questions stay answered.
@@ -234,21 +247,44 @@ class IntentRouter(_Untrained):
                  signals.TRIAGE: message.get(signals.TRIAGE)}
         if intent in PERSON_OVERRIDABLE and signals.wants_person(found):
             return signals.REQUEST_HUMAN
-        if (intent or "").startswith(FAQ_PREFIX) and signals.wants_person(found) and signals.describes_problem(found):
+        text = found[TEXT] or ""
+        if ((intent or "").startswith(FAQ_PREFIX) and signals.wants_person(found)
+                and (signals.describes_problem(found) or signals.need_besides_request(text))):
             return signals.REQUEST_HUMAN
-        if intent == signals.REQUEST_HUMAN and _asks_who_may(found[TEXT] or ""):
+        if intent == signals.REQUEST_HUMAN and not signals.describes_problem(found) and (
+                _asks_who_may(text) or _asks_if_allowed(message, text, found)):
             return RIGHTS_QUESTION
+        if intent in TAM_OVERRIDABLE and _names_feature(message, TAM) and not signals.describes_problem(found):
+            return ASK_TAM  # "kann ich direkt mit unserer technischen Kundenbetreuerin sprechen?"
         if intent == OWN_SUPPORT and _names_live_chat(message) and _asks_who_may(found[TEXT] or ""):
             return RIGHTS_QUESTION  # "wer darf eigentlich den Live-Chat nutzen?" is not about the asker
+        if (intent in UNREAD_ESCALATIONS and (message.get(LANGUAGE) or {}).get("code") == language.OTHER
+                and not signals.wants_person(found) and not signals.describes_problem(found)):
+            return OUT_OF_SCOPE  # the bilingual note, no escalation on words it cannot read
         if intent in CORRECTABLE and any(entity.get(ENTITY_ATTRIBUTE_TYPE) in CORRECTED_ENTITIES
                                          for entity in message.get(ENTITIES) or []):
             return CORRECTION
         return None
 
 
-def _names_live_chat(message: Message) -> bool:
-    return any(entity.get(ENTITY_ATTRIBUTE_TYPE) == "feature" and entity.get(ENTITY_ATTRIBUTE_VALUE) == LIVE_CHAT
+def _names_feature(message: Message, feature: Text) -> bool:
+    return any(entity.get(ENTITY_ATTRIBUTE_TYPE) == "feature" and entity.get(ENTITY_ATTRIBUTE_VALUE) == feature
                for entity in message.get(ENTITIES) or [])
+
+
+def _names_live_chat(message: Message) -> bool:
+    return _names_feature(message, LIVE_CHAT)
+
+
+def _asks_if_allowed(message: Message, text: str, found: Dict[Text, Any]) -> bool:
+    """A yes/no question whether an account type or licence gets a person ("kann ich mit der
+    kostenlosen Version mit einem Live-Agent chatten?"), or about the live chat that the signals
+    see no request in ("komm ich mit nem kostenlosen Konto an den Live-Chat ran?")."""
+    if not is_question(text):
+        return False
+    who = profile(text)
+    return bool(who.account_types or who.licensed) or (
+        _names_live_chat(message) and not signals.wants_person(found))
 
 
 def _asks_who_may(text: str) -> bool:

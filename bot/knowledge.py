@@ -75,6 +75,8 @@ class Vocabulary:
     aliases: tuple[str, ...] = ()
     exact: tuple[str, ...] = ()
     contextual: tuple[str, ...] = ()
+    # short forms that are no word of German or English ("uk"), matched in any case
+    short: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- plans
@@ -573,7 +575,8 @@ class _Loader:
                 code=code,
                 name=name,
                 dative=node["dative"].localized() if "dative" in node.mapping() else name,
-                vocabulary=Vocabulary(node.get("aliases").strings(), node.get("codes").strings()),
+                vocabulary=Vocabulary(node.get("aliases").strings(), node.get("codes").strings(),
+                                      short=node.get("short_names").strings()),
                 language_adjectives=node.get("language_adjectives").strings(),
                 code_not_after=frozenset(guard.get("not_after").strings()),
                 code_not_before=frozenset(guard.get("not_before").strings()),

@@ -233,6 +233,40 @@ def _cue_scores(token: str) -> tuple[float, float]:
     return de, en
 
 
+# Words in no list that the training data uses in one language only ("line", "times", "zeiten"):
+# weak evidence, counted only when a message has nothing better. Learned from the NLU training
+# examples the lists above detect confidently; a word must occur in at least LEARNED_MIN_COUNT of
+# one language's examples and in none of the other's.
+LEARNED_WEIGHT = 0.4
+LEARNED_MIN_COUNT = 2
+LEARNED_MIN_CONFIDENCE = 0.8
+
+
+@lru_cache(maxsize=1)
+def _learned() -> dict[str, tuple[float, float]]:
+    from collections import Counter
+
+    from bot.nlu_models import intent_examples, nlu_files
+    from bot.settings import ROOT
+
+    counts = {"de": Counter(), "en": Counter()}
+    for path in nlu_files(ROOT / "data"):
+        for _, text, _ in intent_examples(path):
+            found = _detect_listed(text)
+            if found.code in LANGUAGES and found.confidence >= LEARNED_MIN_CONFIDENCE:
+                counts[found.code].update({token for token in _TOKEN.findall(text.lower())
+                                           if len(token) > 2 and token not in NEUTRAL
+                                           and token not in _DE and token not in _EN})
+    learned = {}
+    for token in counts["de"].keys() | counts["en"].keys():
+        de, en = counts["de"][token], counts["en"][token]
+        if de >= LEARNED_MIN_COUNT and not en:
+            learned[token] = (LEARNED_WEIGHT, 0.0)
+        elif en >= LEARNED_MIN_COUNT and not de:
+            learned[token] = (0.0, LEARNED_WEIGHT)
+    return learned
+
+
 _CODE = re.compile(r"\b[A-Z]{2,3}\b")
 
 
@@ -246,6 +280,14 @@ def _codes(text: str) -> frozenset[str]:
 
 def detect(text: str) -> Detection:
     """Detect the language of one chat message: ``Detection("de"|"en"|None, confidence)``."""
+    found = _detect_listed(text)
+    if found.code is not None or not text:
+        return found
+    return _detect_listed(text, learned=_learned())
+
+
+def _detect_listed(text: str, learned: Mapping[str, tuple[float, float]] | None = None) -> Detection:
+    """`detect` by the word lists and cues, and the learned words (`_learned`) if given."""
     if not text:
         return NONE
     lowered = text.lower().replace("’", "'").replace("`", "'")
@@ -264,7 +306,7 @@ def detect(text: str) -> Detection:
         w_de = _DE.get(token)
         w_en = _EN.get(token)
         if w_de is None and w_en is None:
-            c_de, c_en = _cue_scores(token)
+            c_de, c_en = (learned or {}).get(token) or _cue_scores(token)
             de += c_de
             en += c_en
         else:

@@ -108,6 +108,8 @@ class Matcher:
             target = _Target("country", country.code)
             self._vocabulary(target, country.vocabulary.aliases, country.vocabulary.exact)
             guards = (_canonical_phrases(country.code_not_after), _canonical_phrases(country.code_not_before))
+            for name in country.vocabulary.short:
+                self._alias(target, name, strict=False)
             for code in country.vocabulary.exact:
                 self.codes[code] = country
                 self.code_guards[code] = guards

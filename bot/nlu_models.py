@@ -55,7 +55,7 @@ CUE_SCALE = 0.5  # weight of the cue-score columns next to the TF-IDF columns
 # (bot.triage.ASPECT_PAIRS) separate levels, not problems from non-problems.
 FLAG_CUE_COLUMNS = len(PRIORITY_LEVELS) + 2
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
-_CLAUSE_BREAK = re.compile(r"[.!?;:]+(?:\s|$)|,|\s[-–]\s|\s(?:und|aber|sondern|and|but)\s", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"[.!?;:]+(?:\s|$)|,|\s?—\s?|\s[-–]\s|\s(?:und|aber|sondern|and|but)\s", re.IGNORECASE)
 _MIN_CLAUSE_WORDS = 2
 
 
@@ -130,12 +130,19 @@ def triage_training(data_dir: Path) -> list[tuple[str, str]]:
     return examples
 
 
-def clauses(text: str) -> list[str]:
+def clauses(text: str, min_words: int = _MIN_CLAUSE_WORDS) -> list[str]:
     """The clauses of a message of more than one ("X geht nicht, ich will einen Mitarbeiter"
-    -> both parts); [] for a message of one clause. Clauses of one word are left out."""
+    -> both parts); [] for a message of one clause. Clauses of fewer than `min_words` words are
+    left out."""
     parts = [part.strip() for part in _CLAUSE_BREAK.split(text or "")]
-    parts = [part for part in parts if len(part.split()) >= _MIN_CLAUSE_WORDS]
+    parts = [part for part in parts if part and len(part.split()) >= min_words]
     return parts if len(parts) > 1 else []
+
+
+def one_word_clauses(text: str) -> list[str]:
+    """The clauses of one word of a longer message ("third time I'm asking. PERSON. the app
+    crashes"): a request for a person may be one word, a problem description is not."""
+    return [part for part in clauses(text, min_words=1) if len(part.split()) == 1]
 
 
 # --------------------------------------------------------------------------- the models
@@ -164,11 +171,16 @@ class NLUModels:
         texts = [text or "" for text in texts]
         if not texts:
             return []
-        segments, owners = [], []
+        segments, owners, one_word = [], [], []
         for index, text in enumerate(texts):
             for segment in [text, *clauses(text)]:
                 segments.append(segment)
                 owners.append(index)
+                one_word.append(False)
+            for segment in one_word_clauses(text):
+                segments.append(segment)
+                owners.append(index)
+                one_word.append(True)
         rows = self.featurizer.rows(segments)
         width = self.featurizer.width
         found_cues = [self.scorer.score(text) for text in texts]
@@ -181,7 +193,9 @@ class NLUModels:
             dense = segment_cues if flag == DESCRIBES_PROBLEM else None
             column = head.classes.index(True)
             best = [0.0] * len(texts)
-            for owner, row in zip(owners, head.predict_rows(rows, dense, width)):
+            for owner, alone, row in zip(owners, one_word, head.predict_rows(rows, dense, width)):
+                if alone and flag != WANTS_PERSON:
+                    continue
                 best[owner] = max(best[owner], float(row[column]))
             for result, probability in zip(flags, best):
                 value = probability >= THRESHOLD

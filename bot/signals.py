@@ -28,6 +28,7 @@ training data and the triage descriptions (`bot.nlu_models`); scored on held-out
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Sequence
 
 from bot.levels import PRIORITY_LEVELS
@@ -40,6 +41,13 @@ DESCRIBES_PROBLEM = "describes_problem"
 FLAGS = (WANTS_PERSON, DESCRIBES_PROBLEM)
 
 REQUEST_HUMAN = "request_human"
+# P4 cues of knowledge/triage.yml that mark a question, not what it is about.
+QUESTION_CUES = frozenset({"can i", "kann man", "wie kann ich", "how can i", "frage", "fragen", "question",
+                           "questions", "frage zu", "question about", "information", "information*", "info",
+                           "infos", "is it possible", "ist es möglich", "is there a way", "gibt es eine möglichkeit"})
+# A how-to question ("wie stell ich ein, dass ...", "how do we stop ...") names a need (P4 by the
+# seed's definitions). Not a triage cue: as a model feature it cost the blind triage sets.
+_HOW_TO = re.compile(r"(?i)^\W*(?:und\s+|and\s+)?(?:wie|how)\s+(?:\w+\s+){0,2}(?:ich|man|wir|i|we|one|to)\b")
 
 
 def analyse(texts: Sequence[str]) -> list[dict[str, Any]]:
@@ -91,3 +99,32 @@ def problem_level(parse_data: Mapping[str, Any] | None) -> str:
     """The triaged level P1..P4 of the message's problem."""
     level = (_completed(parse_data).get(TRIAGE) or {}).get("level")
     return level if level in PRIORITY_LEVELS else "P4"
+
+
+def need_besides_request(text: str) -> bool:
+    """The request for a person names a need too, question or not ("can I speak to someone?
+    feature request: a dark mode", "wie stelle ich X ein? bitte an einen Mitarbeiter"): a clause
+    other than the request itself names a case the seed's definitions rate, or the request names
+    what it is about ("could someone help me configure SSO?"). "Can I speak with a support
+    person?" names none: its "can I" only marks a question (`QUESTION_CUES`)."""
+    from bot.nlu_models import clauses
+    from bot.triage import triage
+
+    parts = clauses(text) or [text]
+    found = analyse(parts)  # one model call for all
+    asking = [part for part, found in zip(parts, found) if wants_person({"text": part, **found})]
+    rest = [part for part in parts if part not in asking]
+    if any(_HOW_TO.match(part) for part in rest):
+        return True
+    # the request itself may name it: "could someone walk me through setting up SSO?"
+    return any(set(triage(part).matched) - QUESTION_CUES for part in [*asking, " . ".join(rest)] if part)
+
+
+def without_request(text: str) -> str:
+    """The text without its clauses that ask for a person (the problem to rate), or the whole
+    text when every clause asks for one or it has just one."""
+    from bot.nlu_models import clauses
+
+    parts = clauses(text)
+    rest = [part for part, found in zip(parts, analyse(parts)) if not wants_person({"text": part, **found})]
+    return " . ".join(rest) if parts and rest else text

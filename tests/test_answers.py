@@ -299,3 +299,28 @@ async def test_the_previous_answer_again_in_the_language_asked_for(nlg, domain):
     # nothing this NLG rendered to repeat (an action's answer): a fresh start in that language
     fresh = await reply(nlg, domain, "utter_repeat_in_language", user_says("in English please", "repeat_in_language"))
     assert fresh["text"].startswith("Sure, in English")
+
+
+async def test_a_correction_of_the_plan_answers_the_previous_question_for_the_corrected_plan(nlg, domain):
+    answer = await reply(nlg, domain, "utter_plan",
+                         user_says("Is direct access to Tier 2 part of Premier+?", "ask_plan"),
+                         user_says("oops, I meant Standard, not Premier+", "correction"))
+    assert answer["text"].startswith("No"), answer
+    assert "Standard" in answer["text"] and "Tier 2" in answer["text"]
+
+
+async def test_a_live_chat_question_about_a_licence_or_account_type_answers_yes_or_no(nlg, domain):
+    no = await reply(nlg, domain, "utter_live_chat", user_says("Dürfen Mitglieder ohne Lizenz den Live-Chat nutzen?", "ask_live_chat"))
+    assert no["text"].startswith("Nein") and "rund um die Uhr" in no["text"], no
+    yes = await reply(nlg, domain, "utter_live_chat", user_says("can a licensed member use live chat?", "ask_live_chat"))
+    assert yes["text"].startswith("Yes"), yes
+    general = await reply(nlg, domain, "utter_live_chat", user_says("when is live chat staffed?", "ask_live_chat"))
+    assert not general["text"].startswith(("Yes", "No")), general
+
+
+async def test_who_may_call_and_what_to_have_ready_are_both_answered(nlg, domain):
+    answer = await reply(nlg, domain, "utter_plan",
+                         user_says("Who may use phone support, and what do I need for the call?", "ask_plan"))
+    assert re.search(r"(?i)licen[cs]ed", answer["text"]) and re.search(r"(?i)meeting ID", answer["text"]), answer
+    alone = await reply(nlg, domain, "utter_plan", user_says("Who may use phone support?", "ask_plan"))
+    assert not re.search(r"(?i)meeting ID", alone["text"]), alone

@@ -183,3 +183,50 @@ def test_a_wish_for_a_web_ticket_starts_the_form_and_a_question_does_not():
 
     assert starts("Ich möchte ein Webticket aufmachen") and starts("Webticket bitte")
     assert not starts("Wie reiche ich ein Webticket ein?") and not starts("how do tickets work?")
+
+
+def test_a_faq_intent_with_a_request_and_a_how_to_question_is_a_request():
+    # the need is a how-to question (P4), no problem is described
+    msg = routed("Wie lege ich Breakout-Räume vorab an? Das würde ich gern mit jemandem im Chat klären.",
+                 "ask_live_chat")
+    assert msg.get("intent")["name"] == "request_human"
+    assert routed("Wie lange ist der Live-Chat besetzt?", "ask_live_chat").get("intent")["name"] == "ask_live_chat"
+
+
+def test_a_question_whether_an_account_type_or_licence_gets_a_person_is_a_rights_question():
+    for question in ("Kann ich mit einem Gratis-Konto mit einem Mitarbeiter chatten?",
+                     "can I chat with an agent without a licence?"):
+        assert routed(question, "request_human").get("intent")["name"] == "ask_live_chat", question
+    # a request, not a question; and a question with a problem in it stays a request
+    assert routed("Ich habe ein Gratis-Konto, verbinde mich mit einem Mitarbeiter", "request_human") \
+        .get("intent")["name"] == "request_human"
+    assert routed("Kann ich ohne Lizenz mit jemandem sprechen? Bei uns ist alles ausgefallen, niemand kommt rein.",
+                  "request_human").get("intent")["name"] == "request_human"
+
+
+def test_asking_whether_the_bot_is_human_and_for_a_human_at_once_is_a_request():
+    assert routed("Bist du ein Roboter? Dann hätte ich gern einen echten Menschen.", "bot_challenge") \
+        .get("intent")["name"] == "request_human"
+    assert routed("Bist du ein Roboter?", "bot_challenge").get("intent")["name"] == "bot_challenge"
+
+
+def test_asking_to_speak_with_the_account_manager_is_a_question_for_ask_tam():
+    msg = routed("Kann ich bitte mit unserem TAM sprechen? Es geht um neue Lizenzen.", "request_human")
+    assert msg.get("intent")["name"] == "ask_tam"
+    # a problem with it is still escalated
+    assert routed("Unser TAM antwortet nicht und seit heute ist alles ausgefallen, niemand kommt rein, holen Sie einen Mitarbeiter",
+                  "request_human").get("intent")["name"] == "request_human"
+
+
+def test_an_escalation_intent_in_another_language_without_a_signal_is_out_of_scope():
+    from bot.components import IntentRouter, SignalExtractor
+
+    def route(text: str, intent: str) -> str:
+        msg = message(text, intent)
+        for component in (LanguageDetector({}), KnowledgeEntityExtractor({}), SignalExtractor({}), IntentRouter({})):
+            [msg] = component.process([msg])
+        return msg.get("intent")["name"]
+
+    assert route("Bonjour, est-ce que vous avez une assistance en français pour mon compte ?", "request_human") \
+        == "out_of_scope"
+    assert route("Bitte verbinden Sie mich mit einem Mitarbeiter", "request_human") == "request_human"

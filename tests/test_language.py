@@ -187,3 +187,13 @@ def test_other_never_becomes_the_conversation_language():
              ({"language": identify("je voudrais parler à un conseiller").as_dict()}, None)]
     assert turns[1][0]["language"]["code"] == "other"
     assert conversation_language(turns) == "de"
+
+
+def test_words_the_training_data_uses_in_one_language_decide_a_message_with_nothing_else():
+    from bot.language import _DE, _EN, _learned
+
+    learned = _learned()
+    assert learned, "no words learned from the training data"
+    assert not set(learned) & (set(_DE) | set(_EN)), "learned words must be words of no list"
+    found = detect("support line AU?")
+    assert found.code == "en" and found.confidence < CONFIDENT  # a guess, never a switch

@@ -300,3 +300,8 @@ def test_fuzzy_country_names_are_not_found_in_free_text():
 def test_a_long_country_name_cut_short_is_found():
     assert [(m.entity, m.value) for m in find_mentions("frankreic hotline")][:1] == [("country", "FR")]
     assert [m for m in find_mentions("Germa") if m.entity == "country"] == []
+
+
+def test_short_names_that_are_no_word_match_in_any_case():
+    assert [(m.entity, m.value) for m in find_mentions("ok, uk then")] == [("country", "GB")]
+    assert not [m for m in find_mentions("Ukraine") if m.value == "GB"]

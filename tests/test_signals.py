@@ -152,3 +152,27 @@ def test_block_metadata_labels_mixed_requests():
     assert len(mixed) >= 40
     needs = [e for e in examples if e.labels.get("describes_problem") is False and "konfigur" in e.text.lower()]
     assert needs  # configuration requests filed as problem reports are no problems
+
+
+def test_a_one_word_request_among_longer_clauses_counts():
+    found = signals.analyse(["Das ist jetzt das dritte Mal. MITARBEITER. Die App stürzt bei allen ab."])[0]
+    assert found["signals"]["wants_person"]["value"] is True
+    assert not signals.analyse(["Hallo. Danke. Die App stürzt bei allen ab."])[0]["signals"]["wants_person"]["value"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("wie richte ich einen warteraum ein? bitte an einen mitarbeiter", True),   # a how-to question
+    ("could someone help me configure single sign-on?", True),              # the request names it
+    ("verbinde mich mit einem mitarbeiter, ich brauche hilfe bei der installation", True),
+    ("Can I speak with a support person?", False),                           # "can I" marks a question
+    ("ich hätte da eine frage, kann ich mit jemandem sprechen?", False),
+])
+def test_need_besides_request(text, expected):
+    assert signals.need_besides_request(text) is expected
+
+
+def test_the_problem_is_rated_without_the_request_for_a_person():
+    text = "Die Aufnahme bricht ab, sonst läuft alles. Kann ich mit jemandem vom Support sprechen?"
+    assert "sprechen" not in signals.without_request(text)
+    assert "Aufnahme" in signals.without_request(text)
+    assert signals.without_request("Mitarbeiter bitte") == "Mitarbeiter bitte"

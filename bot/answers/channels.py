@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bot import messages
+from bot.answers import rights
 from bot.answers.context import Context, Reply
 from bot.knowledge import load_knowledge
 
@@ -56,7 +57,11 @@ def live_chat(context: Context) -> Reply:
     lang = context.lang
     chatbot = load_knowledge().channels["chatbot"]
     parts = [messages.render("live_chat_hours", lang, availability=chatbot.availability.get(lang))]
+    who = rights.profile(context.text, context.recall("plan"))
     known = context.user
+    if who.names_someone:
+        # "can members without a licence use the live chat?": yes or no for whom it names first
+        parts.insert(0, rights.lead(rights.verdict(LIVE_CHAT_FEATURE, who), lang))
     if known is None:
         parts.append(messages.render("live_chat_who", lang))
     elif known.rights.live_chat:

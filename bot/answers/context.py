@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from bot.language import conversation_language
 
 Reply = Dict[str, Any]
+CORRECTION = "correction"  # the intent of a change of mind that names a value (bot.components)
 Turn = Tuple[Mapping[str, Any], Optional[Mapping[str, Any]]]
 
 _WORD = re.compile(r"[\w+]+", re.UNICODE)
@@ -73,8 +74,10 @@ class Context:
 
     @property
     def is_follow_up(self) -> bool:
-        """An elliptic message that relies on what was asked before ("und in Spanien?")."""
-        return elliptic(self.text, self.spans)
+        """An elliptic message that relies on what was asked before ("und in Spanien?"), or a
+        correction of one value of it ("sorry, Premier not Premier+": the rest of the question
+        stands)."""
+        return self.intent == CORRECTION or elliptic(self.text, self.spans)
 
     def mentioned(self, entity: str) -> Tuple[str, ...]:
         """Values of `entity` named in the latest message, in order, without repeats."""

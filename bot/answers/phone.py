@@ -23,6 +23,14 @@ _ACCOUNT_TYPE_ORDER = ("business", "education", "enterprise", "api")
 # A question about the extension itself ("welche Durchwahl?", "do I need to dial an extension?").
 _ASKS_EXTENSION = re.compile(r"(?i)\b(?:durchwahl\w*|extension|ext|nebenstelle)\b")
 ASK_PHONE = "ask_phone"
+# A question about what to have ready for the call ("was brauch ich dafür?", "what do I need?").
+_ASKS_PREPARATION = re.compile(
+    r"(?i)\b(?:brauch\w*|benötig\w*|bereit\w*|parat|vorbereit\w*|zur hand|griffbereit|"
+    r"need|needed|ready|prepare\w*|on hand|at hand)\b")
+
+
+def asks_preparation(text: str) -> bool:
+    return bool(_ASKS_PREPARATION.search(text or ""))
 
 
 def answer(context: Context) -> Reply:

@@ -10,9 +10,11 @@ import re
 from typing import List, Optional
 
 from bot import messages
-from bot.answers import rights
+from bot.answers import phone, rights
 from bot.answers.context import Context, Reply
 from bot.knowledge import Knowledge, Plan, load_knowledge
+
+PHONE_FEATURE = "tier1_phone"
 
 # A question that expects yes or no is answered with "Yes, …"/"No. …" first: one that starts with
 # a verb ("Hat Premier …?", "kriegt man …?", "Does …?"), or a question without a question word
@@ -56,6 +58,15 @@ def answer(context: Context) -> Reply:
     who = rights.profile(context.text, [plan.id for plan in plans])
     if features and who.names_someone and all(feature in rights.FEATURE_RIGHTS for feature in features):
         return {"text": "\n".join(_for_whom(knowledge, who, plans, feature, lang) for feature in features)}
+    reply = _answer(context, knowledge, plans, features)
+    if PHONE_FEATURE in features and phone.asks_preparation(context.text):
+        # "wer darf da anrufen und was brauch ich dafür?": both questions
+        reply["text"] += "\n" + phone.have_ready(knowledge, lang)
+    return reply
+
+
+def _answer(context: Context, knowledge: Knowledge, plans: List[Plan], features: List[str]) -> Reply:
+    lang = context.lang
     if plans and features:
         yes_no = is_yes_no_question(context.text) or (
             context.is_follow_up and is_yes_no_question(context.previous_text))
@@ -90,16 +101,7 @@ def _for_whom(knowledge: Knowledge, who: rights.Profile, plans: List[Plan], feat
     """Yes / no / only-if for the people the question names, then the rule it follows."""
     verdict = rights.verdict(feature_id, who)
     assert verdict is not None
-    if verdict.outcome == rights.YES:
-        lead = messages.render("rights_yes", lang)
-    elif verdict.outcome == rights.NO:
-        lead = messages.render("rights_no", lang)
-    elif verdict.conditions:
-        conditions = rights.conditions_text(verdict, lang)
-        single = len(verdict.conditions) == 1
-        lead = messages.render("rights_yes_if" if single else "rights_only_if", lang, conditions=conditions)
-    else:
-        lead = messages.render("rights_depends", lang)
+    lead = rights.lead(verdict, lang)
     if plans:
         rules = [_includes(knowledge, plan, feature_id, lang, yes_no=False) for plan in plans]
         return "\n".join([lead, *rules])

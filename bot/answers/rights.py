@@ -135,6 +135,18 @@ def verdict(feature: str, who: Profile) -> Optional[Verdict]:
     return Verdict(DEPENDS, conditions)
 
 
+def lead(verdict: Verdict, lang: str) -> str:
+    """The answer's first words: "Ja.", "Nein.", "Ja, mit Premier oder Premier+." ..."""
+    if verdict.outcome == YES:
+        return messages.render("rights_yes", lang)
+    if verdict.outcome == NO:
+        return messages.render("rights_no", lang)
+    if verdict.conditions:
+        key = "rights_yes_if" if len(verdict.conditions) == 1 else "rights_only_if"
+        return messages.render(key, lang, conditions=conditions_text(verdict, lang))
+    return messages.render("rights_depends", lang)
+
+
 def conditions_text(verdict: Verdict, lang: str) -> str:
     """ "mit Premier oder Premier+ und mit Lizenz" for a DEPENDS verdict with conditions."""
     return f" {messages.render('rights_and', lang)} ".join(
