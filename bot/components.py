@@ -192,6 +192,11 @@ ASK_TAM = "ask_tam"
 TAM = "technical_account_manager"
 TAM_OVERRIDABLE = frozenset({"request_human", "report_problem", "out_of_scope", "nlu_fallback"})
 _WHO_MAY = re.compile(r"(?i)^\W*(und\s+|and\s+)?(wer|who|which\s+(users|people|accounts|members|plans))\b")
+# The FAQ intents whose answer is about one entity's values: between two of them, an ambiguity
+# fallback is decided by the entity the message names.
+FALLBACK = "nlu_fallback"
+TOPIC_ENTITY = {"ask_plan": "plan", "ask_phone": "country", "ask_priority": "priority"}
+COURTESY = frozenset({"thanks", "affirm", "greet"})
 # In another language ("¿tienen soporte en español? necesito ayuda"), an escalation intent
 # that neither signal confirms is the classifier guessing from words it was never trained on:
 # out of scope, so the reply is the note that the bot speaks German and English.
@@ -247,6 +252,8 @@ class IntentRouter(_Untrained):
                  signals.TRIAGE: message.get(signals.TRIAGE)}
         if intent in PERSON_OVERRIDABLE and signals.wants_person(found):
             return signals.REQUEST_HUMAN
+        if intent == FALLBACK and (resolved := _resolved_by_entities(message)):
+            return resolved
         text = found[TEXT] or ""
         if ((intent or "").startswith(FAQ_PREFIX) and signals.wants_person(found)
                 and (signals.describes_problem(found) or signals.need_besides_request(text))):
@@ -265,6 +272,21 @@ class IntentRouter(_Untrained):
                                          for entity in message.get(ENTITIES) or []):
             return CORRECTION
         return None
+
+
+def _resolved_by_entities(message: Message) -> Optional[Text]:
+    """Of the two FAQ intents a fallback could not decide between, the one whose topic the
+    message names when the other's it does not ("does the standard plan come with prioritized
+    response times?": a plan is named, no priority level); the same between an FAQ intent and a
+    courtesy ("danke, und P1?" asks about P1)."""
+    ranking = [r.get(INTENT_NAME_KEY) for r in message.get(INTENT_RANKING_KEY) or []
+               if r.get(INTENT_NAME_KEY) != FALLBACK][:2]
+    named = {entity.get(ENTITY_ATTRIBUTE_TYPE) for entity in message.get(ENTITIES) or []}
+    supported = [intent for intent in ranking if TOPIC_ENTITY.get(intent) in named]
+    if len(ranking) == 2 and all(intent in TOPIC_ENTITY or intent in COURTESY for intent in ranking) \
+            and len(supported) == 1:
+        return supported[0]
+    return None
 
 
 def _names_feature(message: Message, feature: Text) -> bool:

@@ -230,3 +230,21 @@ def test_an_escalation_intent_in_another_language_without_a_signal_is_out_of_sco
     assert route("Bonjour, est-ce que vous avez une assistance en français pour mon compte ?", "request_human") \
         == "out_of_scope"
     assert route("Bitte verbinden Sie mich mit einem Mitarbeiter", "request_human") == "request_human"
+
+
+def test_a_fallback_between_two_faq_intents_is_decided_by_the_entity_named():
+    from bot.components import IntentRouter
+
+    def ranked(text: str, first: str, second: str) -> str:
+        msg = message(text, "nlu_fallback")
+        msg.set("intent_ranking", [{"name": "nlu_fallback", "confidence": 0.3},
+                                   {"name": first, "confidence": 0.52}, {"name": second, "confidence": 0.48}])
+        for component in (KnowledgeEntityExtractor({}), IntentRouter({})):
+            [msg] = component.process([msg])
+        return msg.get("intent")["name"]
+
+    assert ranked("Hat Premier die priorisierte Antwort dabei?", "ask_priority", "ask_plan") == "ask_plan"
+    assert ranked("Wie schnell ist P2 bei Premier?", "ask_priority", "ask_plan") == "nlu_fallback"  # both named
+    assert ranked("blub blub", "ask_priority", "ask_plan") == "nlu_fallback"
+    assert ranked("merci, und Spanien?", "thanks", "ask_phone") == "ask_phone"
+    assert ranked("merci", "thanks", "ask_phone") == "nlu_fallback"
