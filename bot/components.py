@@ -8,7 +8,10 @@ They load what they need once, when Rasa builds the pipeline, and then cost abou
 message. `LinearIntentClassifier` is Rasa's logistic regression, trained by Rasa as before.
 
 Importing this module (every process that loads the model does) also bounds what the dialogue
-policies see of a conversation to its latest turns: `bot.dialogue_window`.
+policies see of a conversation to its latest turns (`bot.dialogue_window`), runs the
+prediction graph without dask's scheduler (`bot.graph_runner`), indexes RulePolicy's rules
+(`bot.rule_lookup`) and computes a tracker's past states once for all policies
+(`bot.policy_states`).
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from rasa.shared.nlu.constants import (
     ENTITY_ATTRIBUTE_START,
     ENTITY_ATTRIBUTE_TYPE,
     ENTITY_ATTRIBUTE_VALUE,
+    FEATURE_TYPE_SENTENCE,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -38,8 +42,9 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix, hstack, vstack
 
-from bot import dialogue_window, language, matching, redaction, signals
+from bot import dialogue_window, graph_runner, language, matching, policy_states, redaction, rule_lookup, signals
 from bot.answers.context import CORRECTION
 from bot.answers.plans import is_question
 from bot.answers.rights import profile
@@ -390,6 +395,51 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
             component.clf.coef_ = np.asfortranarray(coef)
         return component
 
+    def _create_X(self, messages: List[Message]) -> csr_matrix:
+        """Rasa's matrix, built the same way from the sentence features only.
 
-# The patches of Rasa internals, all in bot/dialogue_window.py: the policies see the latest turns.
+        Rasa's `_create_X` asks for the message's combined sparse features, which deep-copies
+        and stacks the sequence features (a row per token, of every featurizer) too, only to use
+        the sentence features: 5 % of the Rasa process's CPU (docs/benchmarks.md). The sentence
+        features here are stacked in the same order by the same calls, so the matrix is the
+        same (`scripts/nlu_identity.py`: identical rankings)."""
+        rows = []
+        for message in messages:
+            sparse = _sentence_features(message, sparse=True)
+            dense = _sentence_features(message, sparse=False)
+            rows.append(hstack([csr_matrix(sparse if sparse is not None else []),
+                                csr_matrix(dense if dense is not None else [])]))
+        return vstack(rows)
+
+
+def _sentence_features(message: Message, sparse: bool) -> Any:
+    """The message's TEXT sentence features of one kind, combined as `Message.get_sparse_features`
+    and `get_dense_features` combine them (`Features.combine_with_features`), or None."""
+    combined = None
+    for features in message.features:
+        if (features.attribute != TEXT or features.type != FEATURE_TYPE_SENTENCE
+                or features.is_sparse() != sparse):
+            continue
+        if combined is None:
+            combined = features.features
+        elif sparse:
+            if combined.shape[0] != features.features.shape[0]:
+                raise ValueError("Cannot combine sparse features as sequence dimensions do not match: "
+                                 f"{combined.shape[0]} != {features.features.shape[0]}.")
+            combined = hstack([combined, features.features])
+        else:
+            if combined.ndim != features.features.ndim:
+                raise ValueError("Cannot combine dense features as sequence dimensions do not match: "
+                                 f"{combined.ndim} != {features.features.ndim}.")
+            combined = np.concatenate((combined, features.features), axis=-1)
+    return combined
+
+
+# The patches of Rasa internals: the policies see the latest turns (bot/dialogue_window.py), the
+# prediction graph runs without dask's scheduler (bot/graph_runner.py), RulePolicy finds its
+# rules through an index (bot/rule_lookup.py), a tracker's past states are computed once per
+# tracker state for all policies (bot/policy_states.py).
 dialogue_window.install(get_settings().dialogue_window_turns)
+graph_runner.install()
+rule_lookup.install()
+policy_states.install()

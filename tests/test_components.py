@@ -105,6 +105,39 @@ def test_linear_intent_classifier_predicts_what_the_logistic_regression_does(mon
     np.testing.assert_array_equal(component.clf.predict_proba(X), expected)
 
 
+def test_linear_intent_classifier_builds_rasa_s_feature_matrix():
+    """The same matrix as Rasa's `_create_X` (values, their order in each row, shape), from
+    messages with several featurizers' sequence and sentence features, dense ones too."""
+    import numpy as np
+    import scipy.sparse as sp
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+    from rasa.shared.nlu.training_data.features import Features
+
+    from bot.components import LinearIntentClassifier
+
+    def with_features(seed: int, widths: list, dense: bool) -> Message:
+        msg = Message(data={"text": f"message {seed}"})
+        for n, width in enumerate(widths):
+            tokens = 2 + seed % 3
+            for kind, rows in (("sequence", tokens), ("sentence", 1)):
+                matrix = sp.random(rows, width, density=0.3, format="coo", random_state=seed * 10 + n)
+                msg.add_features(Features(matrix, kind, "text", f"featurizer{n}"))
+        if dense:
+            msg.add_features(Features(np.full((1, 3), 0.5 + seed), "sentence", "text", "dense"))
+            msg.add_features(Features(np.ones((1, 2)), "sentence", "text", "dense2"))
+        return msg
+
+    messages = [with_features(seed, [7, 30, 5, 12], dense=seed == 2) for seed in range(4)]
+    for batch in ([messages[0]], [messages[1]], messages[:2], messages[3:]):
+        ours = LinearIntentClassifier._create_X(None, batch)
+        rasa = LogisticRegressionClassifier._create_X(None, batch)
+        assert ours.format == rasa.format and ours.shape == rasa.shape
+        for attribute in ("data", "row", "col") if ours.format == "coo" else ("data", "indices", "indptr"):
+            np.testing.assert_array_equal(getattr(ours, attribute), getattr(rasa, attribute))
+    dense = LinearIntentClassifier._create_X(None, [messages[2]])
+    np.testing.assert_array_equal(dense.toarray(), LogisticRegressionClassifier._create_X(None, [messages[2]]).toarray())
+
+
 def routed(text: str, intent: str) -> Message:
     """The message after the signal, entity and routing components, as in the pipeline."""
     from bot.components import IntentRouter, SignalExtractor
