@@ -117,7 +117,17 @@ def need_besides_request(text: str) -> bool:
     if any(_HOW_TO.match(part) for part in rest):
         return True
     # the request itself may name it: "could someone walk me through setting up SSO?"
-    return any(set(triage(part).matched) - QUESTION_CUES for part in [*asking, " . ".join(rest)] if part)
+    return any(_names_case(triage(part)) for part in [*asking, " . ".join(rest)] if part)
+
+
+def _names_case(found) -> bool:
+    """A level cue besides the question markers: "Can't you connect me?" names none ("can't" is a
+    generic problem cue, no level cue), nor does "Can I speak with someone?"."""
+    from bot.knowledge import load_knowledge
+    from bot.triage import cue_scorer_for
+
+    generic = {cue.text for cue in cue_scorer_for(load_knowledge()).problem.cues}
+    return not found.is_default and bool(set(found.matched) - QUESTION_CUES - generic)
 
 
 def without_request(text: str) -> str:

@@ -166,6 +166,7 @@ def test_a_one_word_request_among_longer_clauses_counts():
     ("verbinde mich mit einem mitarbeiter, ich brauche hilfe bei der installation", True),
     ("Can I speak with a support person?", False),                           # "can I" marks a question
     ("ich hätte da eine frage, kann ich mit jemandem sprechen?", False),
+    ("Can't you just put me through to a person?", False),                  # "can't": no level cue
 ])
 def test_need_besides_request(text, expected):
     assert signals.need_besides_request(text) is expected
