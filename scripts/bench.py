@@ -217,7 +217,7 @@ KEY_FRAMES = (
 )
 
 
-def profile_summary(raw: Path, top: int = 12) -> str:
+def profile_summary(raw: Path, top: int = 12, key_frames: tuple = KEY_FRAMES) -> str:
     """Markdown: share of samples in key frames (inclusive) and the top self-time frames."""
     from collections import Counter
 
@@ -235,7 +235,7 @@ def profile_summary(raw: Path, top: int = 12) -> str:
     if not total:
         return "(empty profile)\n"
     lines = [f"{total} samples.", "", "| frame (inclusive) | share |", "|---|---|"]
-    lines += [f"| {k} | {inclusive[k] / total:.1%} |" for k in KEY_FRAMES if inclusive[k]]
+    lines += [f"| {k} | {inclusive[k] / total:.1%} |" for k in key_frames if inclusive[k]]
     lines += ["", "| frame (self time) | share |", "|---|---|"]
     lines += [f"| {k} | {v / total:.1%} |" for k, v in own.most_common(top)]
     return "\n".join(lines) + "\n"

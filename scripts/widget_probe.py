@@ -32,12 +32,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from bot.settings import ROOT
 from scripts import loadgen
+from scripts.bench import profile_summary
 
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 
@@ -73,28 +73,6 @@ def _run(channel: str, url: str, args: argparse.Namespace, label: str, pids: Dic
     return summary
 
 
-def profile_table(raw: Path, top: int = 25) -> str:
-    """Share of samples in KEY_FRAMES (inclusive) and the top frames by self time."""
-    inclusive, own, total = Counter(), Counter(), 0
-    for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        n, frames = int(count), stack.split(";")
-        total += n
-        for name in {f.split(" (")[0] for f in frames}:
-            inclusive[name] += n
-        name, _, where = frames[-1].partition(" (")
-        own[f"{name} ({where.rsplit('/', 1)[-1]}" if where else name] += n
-    if not total:
-        return "(empty profile)\n"
-    lines = [f"{total} samples.", "", "| frame (inclusive) | share |", "|---|---|"]
-    lines += [f"| {k} | {inclusive[k] / total:.1%} |" for k in KEY_FRAMES if inclusive[k]]
-    lines += ["", "| frame (self time) | share |", "|---|---|"]
-    lines += [f"| {k} | {v / total:.1%} |" for k, v in own.most_common(top)]
-    return "\n".join(lines) + "\n"
-
-
 def _profiled_run(url: str, pids: Dict[str, int], args: argparse.Namespace, out: Path) -> None:
     command = [PY_SPY, "record", "--pid", str(pids["handoff"]), "--duration", str(int(args.duration)),
                "--rate", "100", "--format", "raw", "--output", str(out), "--nonblocking"]
@@ -109,7 +87,7 @@ def _profiled_run(url: str, pids: Dict[str, int], args: argparse.Namespace, out:
     if not out.exists():
         print(f"py-spy wrote nothing: {err.decode(errors='replace')[-500:]}", flush=True)
         return
-    print(profile_table(out), flush=True)
+    print(profile_summary(out, top=25, key_frames=KEY_FRAMES), flush=True)
 
 
 class Switch:

@@ -149,3 +149,16 @@ def stack(tmp_path_factory):
     services.start()
     yield services
     services.stop()
+
+
+@pytest.fixture(scope="module")
+def agent():
+    """The trained model, loaded in this process as Rasa serves it (the pipeline's components
+    imported): for tests of the dialogue internals (window, rule index, graph runner, states)."""
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does it first)")
+    from rasa.core.agent import Agent
+
+    import bot.components  # noqa: F401  (the model's pipeline imports it too)
+
+    return Agent.load(str(MODEL))

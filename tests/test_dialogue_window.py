@@ -18,19 +18,7 @@ from bot import dialogue_window
 from bot.dialogue_window import recent
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "models" / "bolt.tar.gz"
 TURNS = 6  # bot.settings: DIALOGUE_WINDOW_TURNS
-
-
-@pytest.fixture(scope="module")
-def agent():
-    if not MODEL.exists():
-        pytest.fail("no trained model: run `make train` first")
-    from rasa.core.agent import Agent
-
-    import bot.components  # noqa: F401  (the model's pipeline imports it too)
-
-    return Agent.load(str(MODEL))
 
 
 @pytest.fixture(scope="module")

@@ -16,24 +16,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot import graph_runner
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "models" / "bolt.tar.gz"
 MESSAGES = [
     "Hallo", "Wie lautet die Support-Telefonnummer in der Schweiz?", "und in Österreich?",
     "What does the Standard plan include?", "how do I submit a web ticket?", "Ich will einen Mitarbeiter",
     "Alles ist down, niemand kommt ins Meeting, ich brauche sofort jemanden", "mein Passwort ist hunter2",
     "", "???", "/request_human", "Bonjour, je voudrais parler à quelqu'un", "x" * 3000, "danke!",
 ]
-
-
-@pytest.fixture(scope="module")
-def agent():
-    if not MODEL.exists():
-        pytest.fail("no trained model: run `make train` first")
-    from rasa.core.agent import Agent
-
-    import bot.components  # noqa: F401  (the model's pipeline imports it too)
-
-    return Agent.load(str(MODEL))
 
 
 def test_installed_by_the_components_module():

@@ -13,20 +13,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot import policy_states
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "models" / "bolt.tar.gz"
 ARGUMENTS = [dict(), dict(ignore_rule_only_turns=True, rule_only_data={"slots": [], "loops": []}),
              dict(omit_unset_slots=True), dict(ignore_rule_only_turns=True, rule_only_data={"slots": ["x"], "loops": []})]
-
-
-@pytest.fixture(scope="module")
-def agent():
-    if not MODEL.exists():
-        pytest.fail("no trained model: run `make train` first")
-    from rasa.core.agent import Agent
-
-    import bot.components  # noqa: F401  (the model's pipeline imports it too)
-
-    return Agent.load(str(MODEL))
 
 
 @pytest.fixture(scope="module")

@@ -15,18 +15,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot import rule_lookup
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "models" / "bolt.tar.gz"
-
-
-@pytest.fixture(scope="module")
-def agent():
-    if not MODEL.exists():
-        pytest.fail("no trained model: run `make train` first")
-    from rasa.core.agent import Agent
-
-    import bot.components  # noqa: F401  (the model's pipeline imports it too)
-
-    return Agent.load(str(MODEL))
 
 
 @pytest.fixture(scope="module")
