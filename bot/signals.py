@@ -107,34 +107,35 @@ def need_besides_request(text: str) -> bool:
     other than the request itself names a case the seed's definitions rate, or the request names
     what it is about ("could someone help me configure SSO?"). "Can I speak with a support
     person?" names none: its "can I" only marks a question (`QUESTION_CUES`)."""
-    from bot.nlu_models import clauses
-    from bot.triage import triage
-
-    parts = clauses(text) or [text]
-    found = analyse(parts)  # one model call for all
-    asking = [part for part, found in zip(parts, found) if wants_person({"text": part, **found})]
-    rest = [part for part in parts if part not in asking]
-    if any(_HOW_TO.match(part) for part in rest):
-        return True
-    # the request itself may name it: "could someone walk me through setting up SSO?"
-    return any(_names_case(triage(part)) for part in [*asking, " . ".join(rest)] if part)
-
-
-def _names_case(found) -> bool:
-    """A level cue besides the question markers: "Can't you connect me?" names none ("can't" is a
-    generic problem cue, no level cue), nor does "Can I speak with someone?"."""
     from bot.knowledge import load_knowledge
     from bot.triage import cue_scorer_for
 
-    generic = {cue.text for cue in cue_scorer_for(load_knowledge()).problem.cues}
-    return not found.is_default and bool(set(found.matched) - QUESTION_CUES - generic)
+    asking, rest = _split_by_request(text)
+    if any(_HOW_TO.match(part) for part in rest):
+        return True
+    # the request itself may name it: "could someone walk me through setting up SSO?"
+    scorer = cue_scorer_for(load_knowledge())
+    generic = {cue.text for cue in scorer.problem.cues}  # "can't" is a problem word, no level cue
+    return any(_names_case(scorer.score(part), generic) for part in [*asking, " . ".join(rest)] if part)
+
+
+def _names_case(found, generic: set[str]) -> bool:
+    """A level cue besides the question markers and the generic problem words."""
+    return any(found.scores.values()) and bool(set(found.matched) - QUESTION_CUES - generic)
 
 
 def without_request(text: str) -> str:
     """The text without its clauses that ask for a person (the problem to rate), or the whole
     text when every clause asks for one or it has just one."""
+    _, rest = _split_by_request(text)
+    return " . ".join(rest) if rest else text
+
+
+def _split_by_request(text: str) -> tuple[list[str], list[str]]:
+    """(the clauses that ask for a person, the others) of `text`; a text of one clause is its
+    own only clause. One model call for all clauses."""
     from bot.nlu_models import clauses
 
-    parts = clauses(text)
-    rest = [part for part, found in zip(parts, analyse(parts)) if not wants_person({"text": part, **found})]
-    return " . ".join(rest) if parts and rest else text
+    parts = clauses(text) or [text]
+    asking = [part for part, found in zip(parts, analyse(parts)) if wants_person({"text": part, **found})]
+    return asking, [part for part in parts if part not in asking]
