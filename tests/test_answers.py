@@ -309,6 +309,23 @@ async def test_a_correction_of_the_plan_answers_the_previous_question_for_the_co
     assert "Standard" in answer["text"] and "Tier 2" in answer["text"]
 
 
+async def test_a_correction_keeps_what_the_previous_question_named_not_an_older_topic(nlg, domain):
+    # the phone question two turns back must not narrow the corrected plan question
+    whole = await reply(nlg, domain, "utter_plan",
+                        user_says("Who may use phone support?", "ask_plan"),
+                        user_says("what does premier+ include?", "ask_plan"),
+                        user_says("sorry, Premier not Premier+", "correction"))
+    asked = await reply(nlg, domain, "utter_plan", user_says("what does premier include?", "ask_plan"))
+    assert whole["text"] == asked["text"], whole
+    # an elliptic previous question took the feature from the slots: the correction keeps it
+    chained = await reply(nlg, domain, "utter_plan",
+                          user_says("Wer darf bei Premier telefonieren?", "ask_plan"),
+                          user_says("und bei Standard?", "ask_plan"),
+                          user_says("sorry, Premier+ nicht Standard", "correction"))
+    direct = await reply(nlg, domain, "utter_plan", user_says("Wer darf bei Premier+ telefonieren?", "ask_plan"))
+    assert chained["text"].endswith(direct["text"]), chained
+
+
 async def test_a_live_chat_question_about_a_licence_or_account_type_answers_yes_or_no(nlg, domain):
     no = await reply(nlg, domain, "utter_live_chat", user_says("Dürfen Mitglieder ohne Lizenz den Live-Chat nutzen?", "ask_live_chat"))
     assert no["text"].startswith("Nein") and "rund um die Uhr" in no["text"], no

@@ -7,6 +7,9 @@ Context rules the renderers share:
   Spanien?", "and P2?", "und bei Premier+?"): a message that says what it asks about in words of
   its own ("Was beinhaltet Premier+?" after a phone question) is a full question and is answered
   as asked, never narrowed by the earlier topic.
+- A correction ("sorry, Premier not Premier+") changes one value of the previous question: the
+  rest is what that question named, or what it took from the slots when it was itself elliptic.
+  An older topic that the previous question did not use stays out.
 """
 from __future__ import annotations
 
@@ -67,6 +70,10 @@ class Context:
     spans: Tuple[Tuple[int, int], ...] = ()
     previous_intent: Optional[str] = None
     previous_text: str = ""
+    # values the previous user message named, by entity (what a correction keeps)
+    previous_entities: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    # the previous user message was itself elliptic (it relied on the slots)
+    previous_elliptic: bool = False
     # language code of the latest message as detected ("other": neither German nor English)
     message_language: Optional[str] = None
     # bot.users.KnownUser of the signed-in user, None when anonymous or not looked up
@@ -88,6 +95,8 @@ class Context:
         now = self.mentioned(entity)
         if now:
             return now
+        if self.intent == CORRECTION and not self.previous_elliptic:
+            return self.previous_entities.get(entity, ())
         remembered = self.slots.get(entity)
         if remembered and self.is_follow_up:
             return (remembered,)
@@ -145,6 +154,10 @@ def _group(text: str, mentions: Sequence[Mention]) -> Dict[str, Tuple[str, ...]]
     return {kind: tuple(values) for kind, values in grouped.items()}
 
 
+def _spans(mentions: Sequence[Mention]) -> Tuple[Tuple[int, int], ...]:
+    return tuple((m.start, m.end) for m in mentions if m.start is not None and m.end is not None)
+
+
 def _ranking(parse_data: Mapping[str, Any]) -> Tuple[Tuple[str, float], ...]:
     return tuple(
         (item.get("name"), float(item.get("confidence") or 0.0))
@@ -169,7 +182,8 @@ def build(
     previous = user_turns[-2][0] if len(user_turns) > 1 else None
     text = parse_data.get("text") or ""
     mentions = _mentions(text, parse_data.get("entities") or ())
-    spans = tuple((m.start, m.end) for m in mentions if m.start is not None and m.end is not None)
+    previous_text = (previous or {}).get("text") or ""
+    previous_mentions = _mentions(previous_text, (previous or {}).get("entities") or ())
     return Context(
         lang=lang,
         text=text,
@@ -178,9 +192,11 @@ def build(
         entities=_group(text, mentions),
         slots=dict(slots),
         values=dict(values or {}),
-        spans=spans,
+        spans=_spans(mentions),
         previous_intent=_intent(previous),
-        previous_text=((previous or {}).get("text") or ""),
+        previous_text=previous_text,
+        previous_entities=_group(previous_text, previous_mentions),
+        previous_elliptic=bool(previous_mentions) and elliptic(previous_text, _spans(previous_mentions)),
         message_language=((parse_data.get("language") or {}).get("code")),
         user=user,
     )
