@@ -207,6 +207,8 @@ BOT_CHALLENGE = "bot_challenge"
 # score 0.5-0.55 for their "human", a request next to one 0.75 and more (the blind sets of round D).
 BOT_CHALLENGE_REQUEST = 0.7
 COURTESY = frozenset({"thanks", "affirm", "greet"})
+# A word that names the priority topic without a level ("prio für einen Wunsch: ...").
+TOPIC_WORDS = {"ask_priority": re.compile(r"(?i)\b(prio|prios|priorit(ä|ae|a)t\w*|priority|priorities|severity|einstuf\w*)\b")}
 # In another language ("¿tienen soporte en español? necesito ayuda"), an escalation intent
 # that neither signal confirms is the classifier guessing from words it was never trained on:
 # out of scope, so the reply is the note that the bot speaks German and English.
@@ -335,11 +337,14 @@ def _resolved_by_entities(message: Message) -> Optional[Text]:
     message names when the other's it does not ("does the standard plan come with prioritized
     response times?": a plan is named, no priority level); the same between an FAQ intent and a
     courtesy ("danke, und P1?" asks about P1) or out of scope ("im in kuala lumpur, how do i
-    reach you by phone": a country is named)."""
+    reach you by phone": a country is named; "prio für einen Wunsch: ..." names the priority
+    topic by a word of `TOPIC_WORDS`)."""
     ranking = [r.get(INTENT_NAME_KEY) for r in message.get(INTENT_RANKING_KEY) or []
                if r.get(INTENT_NAME_KEY) != FALLBACK][:2]
     named = {entity.get(ENTITY_ATTRIBUTE_TYPE) for entity in message.get(ENTITIES) or []}
-    supported = [intent for intent in ranking if TOPIC_ENTITY.get(intent) in named]
+    text = message.get(TEXT) or ""
+    supported = [intent for intent in ranking if TOPIC_ENTITY.get(intent) in named
+                 or (intent in TOPIC_WORDS and TOPIC_WORDS[intent].search(text))]
     if len(ranking) == 2 and all(intent in TOPIC_ENTITY or intent in COURTESY or intent == OUT_OF_SCOPE
                                  for intent in ranking) \
             and len(supported) == 1:

@@ -270,5 +270,6 @@ def test_a_fallback_between_two_faq_intents_is_decided_by_the_entity_named():
     assert ranked("merci, und Spanien?", "thanks", "ask_phone") == "ask_phone"
     assert ranked("merci", "thanks", "ask_phone") == "nlu_fallback"
     assert ranked("bin gerade in Sydney, wie ruf ich euch an", "ask_phone", "out_of_scope") == "ask_phone"
+    assert ranked("prio für eine idee: eigene sticker im chat", "out_of_scope", "ask_priority") == "ask_priority"
     # between a request and another intent, the wants_person signal decides
     assert ranked("quick question: are you a human", "request_human", "bot_challenge") == "bot_challenge"
