@@ -203,6 +203,13 @@ ASK_PLAN = "ask_plan"
 COUNTRY_OVERRIDABLE = frozenset({FALLBACK, "out_of_scope", "ask_plan", "ask_priority", "greet", "thanks",
                                  "affirm", "deny", "goodbye", "help"})
 BOT_CHALLENGE = "bot_challenge"
+# A level named in a question is asked about, not chosen ("was ist eigentlich P1?").
+SET_PRIORITY = "set_priority"
+ASK_PRIORITY = "ask_priority"
+_QUESTION_WORD_FIRST = re.compile(r"(?i)^\W*(?:und\s+|and\s+|ok\s+|also\s+)?(?:was|wie|welche\w*|wann|what|how|which|when)\b")
+# "ich mein UK", "I mean Spain": the words of a correction, with the value it corrects to
+CORRECTION_OVERRIDABLE = frozenset({FALLBACK, "out_of_scope", "goodbye", "affirm", "thanks", "greet"})
+_CORRECTION_CUE = re.compile(r"(?i)\b(ich\s+mein\w*|meinte\s+ich|i\s+mean[t]?|meant|gemeint)\b")
 # wants_person confidence a confident bot_challenge needs to become a request: identity questions
 # score 0.5-0.55 for their "human", a request next to one 0.75 and more (the blind sets of round D).
 BOT_CHALLENGE_REQUEST = 0.7
@@ -295,6 +302,11 @@ class IntentRouter(_Untrained):
             return CORRECTION
         if intent in COUNTRY_OVERRIDABLE and _asks_for_a_country(message, text, intent):
             return ASK_PHONE
+        if intent == SET_PRIORITY and _QUESTION_WORD_FIRST.search(text):
+            return ASK_PRIORITY  # "was ist eigentlich P1?" asks about the level, sets nothing
+        if (intent in CORRECTION_OVERRIDABLE and _CORRECTION_CUE.search(text)
+                and any(entity.get(ENTITY_ATTRIBUTE_TYPE) in CORRECTED_ENTITIES for entity in message.get(ENTITIES) or [])):
+            return CORRECTION  # "ich mein UK", "I mean Spain"
         return None
 
 

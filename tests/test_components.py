@@ -176,6 +176,13 @@ def test_a_change_of_mind_that_names_a_value_is_a_correction():
     assert routed("nee, doch Spanien", "deny").get("intent")["name"] == "correction"
     assert routed("vergiss es", "cancel").get("intent")["name"] == "cancel"
     assert routed("no wait, Singapore", "leave_queue").get("intent")["name"] == "correction"
+    assert routed("ich mein Frankreich", "nlu_fallback").get("intent")["name"] == "correction"
+    assert routed("i mean Brazil", "goodbye").get("intent")["name"] == "correction"
+
+
+def test_a_question_about_a_level_is_no_choice_of_it():
+    assert routed("was heißt eigentlich P3", "set_priority").get("intent")["name"] == "ask_priority"
+    assert routed("eher P3, nicht P2", "set_priority").get("intent")["name"] == "set_priority"
 
 
 def test_a_message_about_a_country_and_nothing_else_asks_for_its_number():
