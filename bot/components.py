@@ -281,42 +281,54 @@ class IntentRouter(_Untrained):
         found = {TEXT: message.get(TEXT), signals.SIGNALS: message.get(signals.SIGNALS),
                  signals.TRIAGE: message.get(signals.TRIAGE)}
         text = found[TEXT] or ""
-        routed = intent
-        if intent in PERSON_OVERRIDABLE and _wants_person_over(message, intent, found):
-            routed = signals.REQUEST_HUMAN
-        elif intent == FALLBACK and (resolved := _resolved_by_entities(message) or _resolved_by_request(message, found)):
-            return resolved
-        elif ((intent or "").startswith(FAQ_PREFIX) and signals.wants_person(found)
-                and (signals.describes_problem(found) or signals.need_besides_request(text))):
-            routed = signals.REQUEST_HUMAN
-        if routed == signals.REQUEST_HUMAN:
-            if not signals.describes_problem(found) and not _POLITE_REQUEST.search(text) and (
-                    _asks_who_may(text) or _asks_if_allowed(message, text, found)):
-                return RIGHTS_QUESTION
-            if routed != intent:
-                return routed
-        if intent in TAM_OVERRIDABLE and _names_feature(message, TAM) and not signals.describes_problem(found):
-            return ASK_TAM  # "kann ich direkt mit unserer technischen Kundenbetreuerin sprechen?"
-        if intent == OWN_SUPPORT and _names_only_plans(message):
-            return ASK_PLAN  # "we pay for Premier+, what do we actually get?": the plan named is the topic
-        if intent == OWN_SUPPORT and _names_live_chat(message) and (_asks_who_may(text) or profile(text).names_someone):
-            # "wer darf eigentlich den Live-Chat nutzen?" is not about the asker; "darf ich als nicht
-            # lizenziertes Mitglied den Chat nutzen?" names whom the rule is asked for
-            return RIGHTS_QUESTION
-        if (intent in UNREAD_ESCALATIONS and (message.get(LANGUAGE) or {}).get("code") == language.OTHER
-                and not signals.wants_person(found) and not signals.describes_problem(found)):
-            return OUT_OF_SCOPE  # the bilingual note, no escalation on words it cannot read
-        if intent in CORRECTABLE and any(entity.get(ENTITY_ATTRIBUTE_TYPE) in CORRECTED_ENTITIES
-                                         for entity in message.get(ENTITIES) or []):
-            return CORRECTION
-        if intent in COUNTRY_OVERRIDABLE and _asks_for_a_country(message, text, intent):
-            return ASK_PHONE
-        if intent == SET_PRIORITY and _QUESTION_WORD_FIRST.search(text):
-            return ASK_PRIORITY  # "was ist eigentlich P1?" asks about the level, sets nothing
-        if (intent in CORRECTION_OVERRIDABLE and _CORRECTION_CUE.search(text)
-                and any(entity.get(ENTITY_ATTRIBUTE_TYPE) in CORRECTED_ENTITIES for entity in message.get(ENTITIES) or [])):
-            return CORRECTION  # "ich mein UK", "I mean Spain"
+        return _person_route(message, intent, found, text) or _topic_route(message, intent, found, text)
+
+
+def _person_route(message: Message, intent: Optional[str], found: Dict[Text, Any], text: str) -> Optional[Text]:
+    """Whether the message asks for a person (`request_human`), or only asks who may have one
+    (`RIGHTS_QUESTION`); an ambiguity fallback the entities or the request signal decide."""
+    routed = intent
+    if intent in PERSON_OVERRIDABLE and _wants_person_over(message, intent, found):
+        routed = signals.REQUEST_HUMAN
+    elif intent == FALLBACK and (resolved := _resolved_by_entities(message) or _resolved_by_request(message, found)):
+        return resolved
+    elif ((intent or "").startswith(FAQ_PREFIX) and signals.wants_person(found)
+            and (signals.describes_problem(found) or signals.need_besides_request(text))):
+        routed = signals.REQUEST_HUMAN
+    if routed != signals.REQUEST_HUMAN:
         return None
+    if not signals.describes_problem(found) and not _POLITE_REQUEST.search(text) and (
+            _asks_who_may(text) or _asks_if_allowed(message, text, found)):
+        return RIGHTS_QUESTION
+    return routed if routed != intent else None
+
+
+def _topic_route(message: Message, intent: Optional[str], found: Dict[Text, Any], text: str) -> Optional[Text]:
+    """What the message is about when the classifier's intent misses it: the TAM, a plan, the
+    rule for live chat, another language, a correction, a country's number, a level."""
+    if intent in TAM_OVERRIDABLE and _names_feature(message, TAM) and not signals.describes_problem(found):
+        return ASK_TAM  # "kann ich direkt mit unserer technischen Kundenbetreuerin sprechen?"
+    if intent == OWN_SUPPORT and _names_only_plans(message):
+        return ASK_PLAN  # "we pay for Premier+, what do we actually get?": the plan named is the topic
+    if intent == OWN_SUPPORT and _names_live_chat(message) and (_asks_who_may(text) or profile(text).names_someone):
+        # "wer darf eigentlich den Live-Chat nutzen?" is not about the asker; "darf ich als nicht
+        # lizenziertes Mitglied den Chat nutzen?" names whom the rule is asked for
+        return RIGHTS_QUESTION
+    if (intent in UNREAD_ESCALATIONS and (message.get(LANGUAGE) or {}).get("code") == language.OTHER
+            and not signals.wants_person(found) and not signals.describes_problem(found)):
+        return OUT_OF_SCOPE  # the bilingual note, no escalation on words it cannot read
+    if _names_corrected_value(message) and (
+            intent in CORRECTABLE or (intent in CORRECTION_OVERRIDABLE and _CORRECTION_CUE.search(text))):
+        return CORRECTION  # "nee, doch Spanien", "no wait, the UK", "ich mein UK"
+    if intent in COUNTRY_OVERRIDABLE and _asks_for_a_country(message, text, intent):
+        return ASK_PHONE
+    if intent == SET_PRIORITY and _QUESTION_WORD_FIRST.search(text):
+        return ASK_PRIORITY  # "was ist eigentlich P1?" asks about the level, sets nothing
+    return None
+
+
+def _names_corrected_value(message: Message) -> bool:
+    return any(entity.get(ENTITY_ATTRIBUTE_TYPE) in CORRECTED_ENTITIES for entity in message.get(ENTITIES) or [])
 
 
 def _wants_person_over(message: Message, intent: Optional[str], found: Dict[Text, Any]) -> bool:

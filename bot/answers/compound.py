@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 from typing import Callable, Dict, Optional
 
-from bot.answers.context import Context, Reply, elliptic
+from bot.answers.context import Context, Mention, Reply, elliptic, group
 from bot.answers.plans import is_question
 
 # A clause that names its topic in a word asks for it, question or not ("nummer neuseeland und ...").
@@ -65,10 +65,7 @@ def _second_question(context: Context, own_entity: str) -> Optional[tuple[str, C
         if elliptic(part, tuple((m.start, m.end) for m in mentions if m.entity in TOPIC_INTENTS)):
             continue
         entity = other[0]
-        grouped: Dict[str, tuple] = {}
-        for mention in mentions:
-            if mention.value not in grouped.get(mention.entity, ()):
-                grouped[mention.entity] = grouped.get(mention.entity, ()) + (mention.value,)
+        grouped = group(part, [Mention(m.entity, m.value, m.start, m.end) for m in mentions])
         return entity, replace(context, text=part, intent=TOPIC_INTENTS[entity], entities=grouped, spans=spans,
                                intent_ranking=(), previous_intent=None, previous_text="",
                                previous_entities={}, previous_elliptic=False)

@@ -141,7 +141,7 @@ def _mentions(text: str, entities: Iterable[Mapping[str, Any]]) -> List[Mention]
     return found
 
 
-def _group(text: str, mentions: Sequence[Mention]) -> Dict[str, Tuple[str, ...]]:
+def group(text: str, mentions: Sequence[Mention]) -> Dict[str, Tuple[str, ...]]:
     """Named values by entity, in order, without repeats and without negated ones (unless every
     value of that entity is negated: then the message is about those after all)."""
     grouped: Dict[str, List[str]] = {}
@@ -191,13 +191,13 @@ def build(
         text=text,
         intent=_intent(parse_data),
         intent_ranking=_ranking(parse_data),
-        entities=_group(text, mentions),
+        entities=group(text, mentions),
         slots=dict(slots),
         values=dict(values or {}),
         spans=_spans(mentions),
         previous_intent=_intent(previous),
         previous_text=previous_text,
-        previous_entities=_group(previous_text, previous_mentions),
+        previous_entities=group(previous_text, previous_mentions),
         previous_elliptic=bool(previous_mentions) and elliptic(previous_text, _spans(previous_mentions)),
         message_language=((parse_data.get("language") or {}).get("code")),
         user=user,
