@@ -2,9 +2,10 @@
 
 The single-machine setup of `make run` (SQLite, one action server, the live-agent service) with
 a second Rasa process beside the first (same model, database, action server and endpoints) and
-HAProxy in front of both, hashing each REST message's `sender` (`json_query('$.sender')` of the
-buffered body, consistent hashing): a conversation always reaches the same process, which the
-tracker cache and Rasa's in-memory lock store need (no lock store is safe across processes).
+HAProxy in front of both, routing by each REST message's `sender` (`json_query('$.sender')` of the
+buffered body; `--balance`: consistent hashing, or a stick table filled by least connections):
+a conversation always reaches the same process, which the tracker cache and Rasa's in-memory
+lock store need (no lock store is safe across processes).
 Then closed loops of the realistic mix (REST, `scripts.loadgen`) alternate between the first
 Rasa process straight and the front, one first in odd rounds, the other in even ones. Per run:
 throughput, p50/p95, errors, each Rasa's CPU per message (/proc) and the resident memory of both
@@ -35,7 +36,18 @@ from scripts.stack import READY_TIMEOUT_SECONDS, Stack
 HAPROXY = "/usr/sbin/haproxy"
 
 
-def haproxy_config(port: int, rasa_ports: List[int]) -> str:
+# How the front picks a process: `hash` (consistent hashing of the sender: stateless, but 20
+# conversations split unevenly), or `sticky` (a new sender goes to the process with the fewest
+# requests in flight and stays there: HAProxy's stick table, in that HAProxy's memory only).
+BALANCE = {
+    "hash": ("hash req.body,json_query('$.sender')", ""),
+    "sticky": ("leastconn", "  stick-table type string len 128 size 200k expire 2h\n"
+                            "  stick on req.body,json_query('$.sender')\n"),
+}
+
+
+def haproxy_config(port: int, rasa_ports: List[int], balance: str = "hash") -> str:
+    balance, stick = BALANCE[balance]
     servers = "\n".join(f"  server rasa{n} 127.0.0.1:{p} maxconn 64" for n, p in enumerate(rasa_ports, 1))
     return f"""global
   maxconn 2000
@@ -50,9 +62,9 @@ frontend rest
   option http-buffer-request
   default_backend rasa
 backend rasa
-  balance hash req.body,json_query('$.sender')
+  balance {balance}
   hash-type consistent
-{servers}
+{stick}{servers}
 """
 
 
@@ -109,6 +121,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--balance", choices=sorted(BALANCE), default="sticky")
     args = parser.parse_args(argv)
     if not Path(HAPROXY).exists():
         print(f"{HAPROXY} is missing (apt-get install haproxy, or make cluster's scripts/system_deps.sh)", file=sys.stderr)
@@ -122,7 +135,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             twin, twin_url = second_rasa(stack, tmp)
             port = free_port()
             config = tmp / "haproxy.cfg"
-            config.write_text(haproxy_config(port, [stack.rasa_port, int(twin_url.rsplit(":", 1)[1])]))
+            config.write_text(haproxy_config(port, [stack.rasa_port, int(twin_url.rsplit(":", 1)[1])], args.balance))
             front = start_process([HAPROXY, "-db", "-f", str(config)], tmp / "haproxy.log")
             front_url = f"http://127.0.0.1:{port}"
             first_answer(front_url, time.monotonic() + 30)
