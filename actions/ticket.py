@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.handoff import new_ticket_id, submit_ticket
-from actions.context import ContextAction, UserContext, transcript
+from actions.context import ContextAction, UserContext, latest_user_text, transcript
 from bot.answers.ticket import email_address
 from bot.messages import render
 from bot.redaction import redact
@@ -28,6 +28,9 @@ TICKET_CONFIRMED = "ticket_confirmed"
 TICKET_SLOTS = (TICKET_EMAIL, TICKET_SUBJECT, TICKET_DESCRIPTION, TICKET_CONFIRMED)
 TICKET_FORM = "ticket_form"
 BOT_QUESTION = "bot_question"
+REPORT_PROBLEM = "report_problem"
+TICKET_OFFER = "utter_ticket"
+SUBJECT_LENGTH = 80
 
 
 def _reset() -> list[EventType]:
@@ -44,7 +47,34 @@ class ActionStartTicket(ContextAction):
         events = _reset()
         if context.user is not None:
             events.append(SlotSet(TICKET_EMAIL, context.user.email))
+        if _problem_in_answer_to_the_offer(tracker):
+            # the offer of a ticket answered by describing the problem (data/rules/ticket.yml):
+            # that is the ticket's description, its first clause the subject; the summary follows
+            described = redact(latest_user_text(tracker))
+            events += [SlotSet(TICKET_DESCRIPTION, described), SlotSet(TICKET_SUBJECT, subject_of(described))]
         return events
+
+
+def _problem_in_answer_to_the_offer(tracker: Tracker) -> bool:
+    """The latest message is a problem report, and the bot's words before it were the ticket offer."""
+    if ((tracker.latest_message or {}).get("intent") or {}).get("name") != REPORT_PROBLEM:
+        return False
+    events = list(tracker.events)
+    users = [index for index, event in enumerate(events) if event.get("event") == "user"]
+    for event in reversed(events[:users[-1]] if users else []):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action") == TICKET_OFFER
+    return False
+
+
+def subject_of(description: str) -> str:
+    """A subject line from a description: its first clause, cut at a word within SUBJECT_LENGTH."""
+    from bot.nlu_models import clauses
+
+    first = (clauses(description) or [description.strip()])[0]
+    if len(first) <= SUBJECT_LENGTH:
+        return first
+    return first[:SUBJECT_LENGTH].rsplit(" ", 1)[0] + " …"
 
 
 class ActionSubmitTicket(ContextAction):

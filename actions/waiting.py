@@ -25,6 +25,7 @@ from bot.redaction import redact
 logger = logging.getLogger(__name__)
 
 LEAVE_QUEUE = "leave_queue"
+CANCEL = "cancel"
 CLAIMED = "claimed"
 
 
@@ -38,7 +39,8 @@ class ActionRelayToAgent(Action):
         lang = language_of(session_events(tracker))
         text = redact(latest_user_text(tracker)) or "…"
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        leave = intent == LEAVE_QUEUE or text == LEAVE_QUEUE_PAYLOAD
+        # a change of mind while waiting ("never mind, you can drop my request") leaves the queue
+        leave = intent in (LEAVE_QUEUE, CANCEL) or text == LEAVE_QUEUE_PAYLOAD
         # "correction, it's P2": the level of the queue entry (a set_priority has its own action)
         named = latest_entities(tracker, "priority") if intent == CORRECTION else []
         priority = next((level for level in named if level in PRIORITY_LEVELS), None)

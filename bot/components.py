@@ -45,7 +45,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, vstack
 
 from bot import dialogue_window, graph_runner, hot_path, language, matching, policy_states, redaction, rule_lookup, signals
-from bot.answers.context import CORRECTION
+from bot.answers.context import CORRECTION, elliptic
 from bot.answers.plans import is_question
 from bot.answers.rights import profile
 from bot.knowledge import load_knowledge
@@ -176,7 +176,7 @@ PERSON_OVERRIDABLE = frozenset({"out_of_scope", "nlu_fallback", "ask_my_support"
 FAQ_PREFIX = "ask_"
 # A change of mind that names a value ("scratch that, P1", "nee, Spanien") corrects the previous
 # answer instead of cancelling it.
-CORRECTABLE = frozenset({"cancel", "deny"})
+CORRECTABLE = frozenset({"cancel", "deny", "leave_queue"})  # "no wait, the United Kingdom"
 CORRECTED_ENTITIES = frozenset({"country", "plan", "priority"})
 # A question about who may chat with an agent ("wer darf den Live-Chat mit einem Mitarbeiter
 # nutzen?", "can people with a free account chat with a live agent?") asks for the rule, not for
@@ -196,7 +196,19 @@ _WHO_MAY = re.compile(r"(?i)^\W*(und\s+|and\s+)?(wer|who|which\s+(users|people|a
 # fallback is decided by the entity the message names.
 FALLBACK = "nlu_fallback"
 TOPIC_ENTITY = {"ask_plan": "plan", "ask_phone": "country", "ask_priority": "priority"}
+# A message about a country and nothing else asks for its phone number (`_asks_for_a_country`),
+# whatever the classifier made of a bare "CH" or "aus Zürich".
+ASK_PHONE = "ask_phone"
+ASK_PLAN = "ask_plan"
+COUNTRY_OVERRIDABLE = frozenset({FALLBACK, "out_of_scope", "ask_plan", "ask_priority", "greet", "thanks",
+                                 "affirm", "deny", "goodbye", "help"})
+BOT_CHALLENGE = "bot_challenge"
+# wants_person confidence a confident bot_challenge needs to become a request: identity questions
+# score 0.5-0.55 for their "human", a request next to one 0.75 and more (the blind sets of round D).
+BOT_CHALLENGE_REQUEST = 0.7
 COURTESY = frozenset({"thanks", "affirm", "greet"})
+# A word that names the priority topic without a level ("prio für einen Wunsch: ...").
+TOPIC_WORDS = {"ask_priority": re.compile(r"(?i)\b(prio|prios|priorit(ä|ae|a)t\w*|priority|priorities|severity|einstuf\w*)\b")}
 # In another language ("¿tienen soporte en español? necesito ayuda"), an escalation intent
 # that neither signal confirms is the classifier guessing from words it was never trained on:
 # out of scope, so the reply is the note that the bot speaks German and English.
@@ -208,6 +220,9 @@ OUT_OF_SCOPE = "out_of_scope"
 OPEN_TICKET = "open_ticket"
 TICKET_START = "ticket_start"
 _NAMES_TICKET = re.compile(r"(?i)ticket")
+# "im on the free basic account can i chat with a live agent": a yes/no question after a clause
+_MODAL_QUESTION = re.compile(r"(?i)\b(can|could|may|do|am)\s+(i|we)\b|\b(kann|darf|könnte|dürfte|kriege?|bekomme)\s+ich\b|"
+                             r"\b(können|dürfen|kriegen|bekommen)\s+wir\b")
 _FIRST_PERSON = re.compile(r"(?i)\b(ich|mich|mir|mein\w*|wir|uns|unser\w*|i|me|my|we|us|our|i'm|im)\b")
 
 
@@ -252,40 +267,86 @@ class IntentRouter(_Untrained):
     def _route(message: Message, intent: Optional[str]) -> Optional[Text]:
         found = {TEXT: message.get(TEXT), signals.SIGNALS: message.get(signals.SIGNALS),
                  signals.TRIAGE: message.get(signals.TRIAGE)}
-        if intent in PERSON_OVERRIDABLE and signals.wants_person(found):
-            return signals.REQUEST_HUMAN
-        if intent == FALLBACK and (resolved := _resolved_by_entities(message)):
-            return resolved
         text = found[TEXT] or ""
-        if ((intent or "").startswith(FAQ_PREFIX) and signals.wants_person(found)
+        routed = intent
+        if intent in PERSON_OVERRIDABLE and _wants_person_over(message, intent, found):
+            routed = signals.REQUEST_HUMAN
+        elif intent == FALLBACK and (resolved := _resolved_by_entities(message) or _resolved_by_request(message, found)):
+            return resolved
+        elif ((intent or "").startswith(FAQ_PREFIX) and signals.wants_person(found)
                 and (signals.describes_problem(found) or signals.need_besides_request(text))):
-            return signals.REQUEST_HUMAN
-        if intent == signals.REQUEST_HUMAN and not signals.describes_problem(found) and (
-                _asks_who_may(text) or _asks_if_allowed(message, text, found)):
-            return RIGHTS_QUESTION
+            routed = signals.REQUEST_HUMAN
+        if routed == signals.REQUEST_HUMAN:
+            if not signals.describes_problem(found) and (_asks_who_may(text) or _asks_if_allowed(message, text, found)):
+                return RIGHTS_QUESTION
+            if routed != intent:
+                return routed
         if intent in TAM_OVERRIDABLE and _names_feature(message, TAM) and not signals.describes_problem(found):
             return ASK_TAM  # "kann ich direkt mit unserer technischen Kundenbetreuerin sprechen?"
-        if intent == OWN_SUPPORT and _names_live_chat(message) and _asks_who_may(text):
-            return RIGHTS_QUESTION  # "wer darf eigentlich den Live-Chat nutzen?" is not about the asker
+        if intent == OWN_SUPPORT and _names_live_chat(message) and (_asks_who_may(text) or profile(text).names_someone):
+            # "wer darf eigentlich den Live-Chat nutzen?" is not about the asker; "darf ich als nicht
+            # lizenziertes Mitglied den Chat nutzen?" names whom the rule is asked for
+            return RIGHTS_QUESTION
         if (intent in UNREAD_ESCALATIONS and (message.get(LANGUAGE) or {}).get("code") == language.OTHER
                 and not signals.wants_person(found) and not signals.describes_problem(found)):
             return OUT_OF_SCOPE  # the bilingual note, no escalation on words it cannot read
         if intent in CORRECTABLE and any(entity.get(ENTITY_ATTRIBUTE_TYPE) in CORRECTED_ENTITIES
                                          for entity in message.get(ENTITIES) or []):
             return CORRECTION
+        if intent in COUNTRY_OVERRIDABLE and _asks_for_a_country(message, text, intent):
+            return ASK_PHONE
         return None
+
+
+def _wants_person_over(message: Message, intent: Optional[str], found: Dict[Text, Any]) -> bool:
+    """The wants_person signal overrides `intent`; a confident question whether the bot is a
+    person needs a clear request besides ("bist du ein Bot? dann will ich einen Menschen"): the
+    word "Mensch" alone lifts the signal a little."""
+    if intent == BOT_CHALLENGE and float((message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY) or 0) >= 0.5:
+        return signals.probability(found, signals.WANTS_PERSON) >= BOT_CHALLENGE_REQUEST
+    return signals.wants_person(found)
+
+
+def _resolved_by_request(message: Message, found: Dict[Text, Any]) -> Optional[Text]:
+    """An ambiguity fallback between a request for a person and another intent, decided by the
+    wants_person signal ("quick question are you human": no request, so the other one)."""
+    ranking = [r.get(INTENT_NAME_KEY) for r in message.get(INTENT_RANKING_KEY) or []
+               if r.get(INTENT_NAME_KEY) != FALLBACK][:2]
+    if len(ranking) == 2 and signals.REQUEST_HUMAN in ranking and not signals.wants_person(found):
+        return next(intent for intent in ranking if intent != signals.REQUEST_HUMAN)
+    return None
+
+
+def _asks_for_a_country(message: Message, text: str, intent: Optional[str]) -> bool:
+    """A country is the phone numbers' topic: a message naming one and nothing else ("CH",
+    "und Zürich?") asks for its number, and so does a plan question that names a country but no
+    plan ("Telefon-Support mexikanische Niederlassung?")."""
+    named = [entity for entity in message.get(ENTITIES) or [] if entity.get(ENTITY_ATTRIBUTE_TYPE) != "feature"]
+    kinds = {entity.get(ENTITY_ATTRIBUTE_TYPE) for entity in named}
+    if "country" not in kinds or kinds & {"plan", "priority"}:
+        return False
+    if intent == ASK_PLAN:
+        return True
+    spans = [(entity.get(ENTITY_ATTRIBUTE_START), entity.get(ENTITY_ATTRIBUTE_END)) for entity in named
+             if entity.get(ENTITY_ATTRIBUTE_START) is not None and entity.get(ENTITY_ATTRIBUTE_END) is not None]
+    return elliptic(text, spans)
 
 
 def _resolved_by_entities(message: Message) -> Optional[Text]:
     """Of the two FAQ intents a fallback could not decide between, the one whose topic the
     message names when the other's it does not ("does the standard plan come with prioritized
     response times?": a plan is named, no priority level); the same between an FAQ intent and a
-    courtesy ("danke, und P1?" asks about P1)."""
+    courtesy ("danke, und P1?" asks about P1) or out of scope ("im in kuala lumpur, how do i
+    reach you by phone": a country is named; "prio für einen Wunsch: ..." names the priority
+    topic by a word of `TOPIC_WORDS`)."""
     ranking = [r.get(INTENT_NAME_KEY) for r in message.get(INTENT_RANKING_KEY) or []
                if r.get(INTENT_NAME_KEY) != FALLBACK][:2]
     named = {entity.get(ENTITY_ATTRIBUTE_TYPE) for entity in message.get(ENTITIES) or []}
-    supported = [intent for intent in ranking if TOPIC_ENTITY.get(intent) in named]
-    if len(ranking) == 2 and all(intent in TOPIC_ENTITY or intent in COURTESY for intent in ranking) \
+    text = message.get(TEXT) or ""
+    supported = [intent for intent in ranking if TOPIC_ENTITY.get(intent) in named
+                 or (intent in TOPIC_WORDS and TOPIC_WORDS[intent].search(text))]
+    if len(ranking) == 2 and all(intent in TOPIC_ENTITY or intent in COURTESY or intent == OUT_OF_SCOPE
+                                 for intent in ranking) \
             and len(supported) == 1:
         return supported[0]
     return None
@@ -304,7 +365,7 @@ def _asks_if_allowed(message: Message, text: str, found: Dict[Text, Any]) -> boo
     """A yes/no question whether an account type or licence gets a person ("kann ich mit der
     kostenlosen Version mit einem Live-Agent chatten?"), or about the live chat that the signals
     see no request in ("komm ich mit nem kostenlosen Konto an den Live-Chat ran?")."""
-    if not is_question(text):
+    if not (is_question(text) or _MODAL_QUESTION.search(text)):
         return False
     who = profile(text)
     return bool(who.account_types or who.licensed) or (

@@ -77,6 +77,8 @@ class Vocabulary:
     contextual: tuple[str, ...] = ()
     # short forms that are no word of German or English ("uk"), matched in any case
     short: tuple[str, ...] = ()
+    # codes that are words too ("us"): in any case, but only right before a phone noun
+    before_nouns: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- plans
@@ -576,7 +578,8 @@ class _Loader:
                 name=name,
                 dative=node["dative"].localized() if "dative" in node.mapping() else name,
                 vocabulary=Vocabulary(node.get("aliases").strings(), node.get("codes").strings(),
-                                      short=node.get("short_names").strings()),
+                                      short=node.get("short_names").strings(),
+                                      before_nouns=node.get("codes_before_nouns").strings()),
                 language_adjectives=node.get("language_adjectives").strings(),
                 code_not_after=frozenset(guard.get("not_after").strings()),
                 code_not_before=frozenset(guard.get("not_before").strings()),

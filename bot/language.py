@@ -267,6 +267,50 @@ def _learned() -> dict[str, tuple[float, float]]:
     return learned
 
 
+# Country names spelt one language's way ("Hong Kong" / "Hongkong", "Switzerland" / "Schweiz"):
+# the names of knowledge/countries.yml that differ between German and English are evidence of
+# their language next to other words (a name alone is no evidence), and their capitals are no
+# German nouns.
+COUNTRY_NAME_WEIGHT = 0.6
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> tuple[Optional[re.Pattern], Mapping[str, str]]:
+    from bot.knowledge import load_knowledge
+
+    names: dict[str, str] = {}
+    for country in load_knowledge().countries.values():
+        localized = {"de": {country.name.de, country.dative.de}, "en": {country.name.en, country.dative.en}}
+        for lang, other in (("de", "en"), ("en", "de")):
+            others = {name.lower() for name in localized[other]}
+            for name in localized[lang]:
+                if name and name.lower() not in others and len(name) > 3:
+                    names.setdefault(name.lower(), lang)
+    if not names:
+        return None, names
+    alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE), names
+
+
+def _country_evidence(text: str) -> tuple[float, float, str]:
+    """German and English evidence of the country names in `text`, and the text without them."""
+    pattern, names = _country_names()
+    if pattern is None:
+        return 0.0, 0.0, text
+    de = en = 0.0
+    for match in pattern.finditer(text):
+        if names.get(match.group(0).lower()) == "de":
+            de += COUNTRY_NAME_WEIGHT
+        else:
+            en += COUNTRY_NAME_WEIGHT
+    if not (de or en):
+        return 0.0, 0.0, text
+    rest = pattern.sub(" ", text)
+    if not _TOKEN.search(rest.lower()):
+        return 0.0, 0.0, text  # a name alone ("Hongkong") says nothing about the asker's language
+    return de, en, rest
+
+
 _CODE = re.compile(r"\b[A-Z]{2,3}\b")
 
 
@@ -290,9 +334,9 @@ def _detect_listed(text: str, learned: Mapping[str, tuple[float, float]] | None 
     """`detect` by the word lists and cues, and the learned words (`_learned`) if given."""
     if not text:
         return NONE
-    lowered = text.lower().replace("’", "'").replace("`", "'")
     codes = _codes(text)
-    de = en = 0.0
+    de, en, text = _country_evidence(text)
+    lowered = text.lower().replace("’", "'").replace("`", "'")
     previous = ""
     for token in _TOKEN.findall(lowered):
         if token in NEUTRAL or token in codes:

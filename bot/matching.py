@@ -86,6 +86,7 @@ class Matcher:
         self.exact: dict[str, _Target] = {}  # words as written, joined by " "
         self.prefixes: dict[str, _Target] = {}  # canonical word prefixes ("telefon*")
         self.adjectives: dict[str, str] = {}  # language adjective prefix -> country code
+        self.noun_codes: dict[str, _Target] = {}  # "us" -> US, only before a phone noun
         self.nouns: set[str] = set()  # prefixes of the words that make an adjective a country
         self.contextual: dict[str, _Target] = {}  # words that count only next to a sibling ("standard")
         self.codes: dict[str, Country] = {}  # the countries' upper-case codes
@@ -110,6 +111,8 @@ class Matcher:
             guards = (_canonical_phrases(country.code_not_after), _canonical_phrases(country.code_not_before))
             for name in country.vocabulary.short:
                 self._alias(target, name, strict=False)
+            for code in country.vocabulary.before_nouns:
+                self.noun_codes[canonical(code)] = target
             for code in country.vocabulary.exact:
                 self.codes[code] = country
                 self.code_guards[code] = guards
@@ -293,16 +296,24 @@ class Matcher:
             target = self.phrases.get(word[:-1])
             if target is not None and target.entity == "country":
                 return target
+        # "us support number", "nz hotline": a code that is a word too, before a phone noun, at the
+        # start or after an article or preposition ("give us support" is no country)
+        if (word in self.noun_codes and i + 1 < len(canon) and joins[i] and self._is_noun(canon[i + 1])
+                and (i == 0 or canon[i - 1] in _NOUN_CODE_LEADS)):
+            return self.noun_codes[word]
         # "deutsche Nummer", "French number": a language adjective naming the country
         if i + 1 < len(canon) and joins[i]:
             for length in self.adjective_lengths:
                 if length <= len(word) and (code := self.adjectives.get(word[:length])) is not None:
-                    following = canon[i + 1]
-                    if any(following[:n] in self.nouns for n in self.noun_lengths if n <= len(following)):
+                    if self._is_noun(canon[i + 1]):
                         return _Target("country", code)
                     break
         # Last resort, countries only: a one-letter typo of a long name ("Östereich").
         return self._typo(word)
+
+    def _is_noun(self, word: str) -> bool:
+        """One of the phone nouns after which a language adjective names a country."""
+        return any(word[:n] in self.nouns for n in self.noun_lengths if n <= len(word))
 
     def _code_counts(self, code: str, text: str, found: list, canon: list[str], i: int) -> bool:
         """Whether an upper-case code word really names its country here."""
@@ -363,6 +374,8 @@ _SOURCES = {"country": "countries.yml", "plan": "plans.yml", "feature": "feature
 
 _TYPO_MIN_LENGTH = 7
 _TYPO_CUT_SHORT_LENGTH = 9
+_NOUN_CODE_LEADS = frozenset({"the", "a", "an", "for", "in", "of", "to", "and", "or", "die", "der", "das", "den",
+                              "dem", "eine", "einer", "fur", "fuer", "und", "oder", "von", "vom", "zur", "zum"})
 _TYPO_MIN_LAST_WORD = 6  # of a two-word name: "zealand", "kingdom", not "kong"
 _FUZZY_MIN_LENGTH = 5
 _FUZZY_MIN_SCORE = 85

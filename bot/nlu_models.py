@@ -55,7 +55,13 @@ CUE_SCALE = 0.5  # weight of the cue-score columns next to the TF-IDF columns
 # (bot.triage.ASPECT_PAIRS) separate levels, not problems from non-problems.
 FLAG_CUE_COLUMNS = len(PRIORITY_LEVELS) + 2
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
-_CLAUSE_BREAK = re.compile(r"[.!?;:]+(?:\s|$)|,|\s?—\s?|\s[-–]\s|\s(?:und|aber|sondern|and|but)\s", re.IGNORECASE)
+# Also at an emoji, and before a need said in the first person in a run-on message without punctuation (voice
+# input: "kein meeting startet ich brauch sofort jemanden", "nothing works i need a person").
+_CLAUSE_BREAK = re.compile(
+    r"[.!?;:]+(?:\s|$)|,|\s?—\s?|\s[-–]\s|\s(?:und|aber|sondern|and|but)\s"
+    r"|\s(?=(?:ich|i)\s+(?:brauch\w*|bräuchte|will|möchte|hätte\s+gern|need|want|would\s+like)\b)"
+    r"|\s*[\U0001F300-\U0001FAFF\u2600-\u27BF]+\s*",  # an emoji ends a clause as a full stop does
+    re.IGNORECASE)
 _MIN_CLAUSE_WORDS = 2
 
 

@@ -85,6 +85,15 @@ def _flag(parse_data: Mapping[str, Any] | None, flag: str) -> bool:
     return bool(value.get("value")) if isinstance(value, Mapping) else False
 
 
+def probability(parse_data: Mapping[str, Any] | None, flag: str) -> float:
+    """The probability that `flag` holds (its confidence when set, the complement when not)."""
+    value = (_completed(parse_data).get(SIGNALS) or {}).get(flag)
+    if not isinstance(value, Mapping):
+        return 0.0
+    confidence = float(value.get("confidence") or 0.0)
+    return confidence if value.get("value") else 1.0 - confidence
+
+
 def wants_person(parse_data: Mapping[str, Any] | None) -> bool:
     """The user asks for a human (not: asks whether the bot is one)."""
     return _flag(parse_data, WANTS_PERSON)
@@ -126,9 +135,21 @@ def _names_case(found, generic: set[str]) -> bool:
 
 def without_request(text: str) -> str:
     """The text without its clauses that ask for a person (the problem to rate), or the whole
-    text when every clause asks for one or it has just one."""
-    _, rest = _split_by_request(text)
-    return " . ".join(rest) if rest else text
+    text when every clause asks for one or it has just one. A request that names its case
+    itself stays ("could someone walk me through configuring X? it's not urgent": the rating
+    is of both, not of "it's not urgent" alone)."""
+    from bot.knowledge import load_knowledge
+    from bot.triage import cue_scorer_for
+
+    asking, rest = _split_by_request(text)
+    if not rest:
+        return text
+    scorer = cue_scorer_for(load_knowledge())
+    generic = {cue.text for cue in scorer.problem.cues}
+    naming = {part for part in asking if _names_case(scorer.score(part), generic)}
+    from bot.nlu_models import clauses
+
+    return " . ".join(part for part in (clauses(text) or [text]) if part in rest or part in naming)
 
 
 def _split_by_request(text: str) -> tuple[list[str], list[str]]:

@@ -341,3 +341,18 @@ async def test_who_may_call_and_what_to_have_ready_are_both_answered(nlg, domain
     assert re.search(r"(?i)licen[cs]ed", answer["text"]) and re.search(r"(?i)meeting ID", answer["text"]), answer
     alone = await reply(nlg, domain, "utter_plan", user_says("Who may use phone support?", "ask_plan"))
     assert not re.search(r"(?i)meeting ID", alone["text"]), alone
+
+
+async def test_a_second_question_about_another_topic_is_answered_after_the_first(nlg, domain):
+    both = await reply(nlg, domain, "utter_phone",
+                       user_says("Telefonnummer für Italien und wie schnell reagiert ihr bei P2?", "ask_phone"))
+    italy = await reply(nlg, domain, "utter_phone", user_says("Telefonnummer für Italien", "ask_phone"))
+    p2 = await reply(nlg, domain, "utter_priority", user_says("wie schnell reagiert ihr bei P2?", "ask_priority"))
+    assert both["text"] == f"{italy['text']}\n\n{p2['text']}", both
+    back = await reply(nlg, domain, "utter_priority",
+                       user_says("how fast is a P1 answered, and what's the number for Japan?", "ask_priority"))
+    assert "P1" in back["text"] and "Japan" in back["text"].split("\n\n")[-1], back
+    # one question naming two topics, or an elliptic tail: one answer
+    for text in ("Telefonnummer für Premier-Kunden in Spanien", "Nummer für Spanien, und P2?"):
+        single = await reply(nlg, domain, "utter_phone", user_says(text, "ask_phone"))
+        assert "\n\n" not in single["text"], (text, single)

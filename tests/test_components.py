@@ -175,6 +175,16 @@ def test_a_change_of_mind_that_names_a_value_is_a_correction():
     assert routed("scratch that, P1", "cancel").get("intent")["name"] == "correction"
     assert routed("nee, doch Spanien", "deny").get("intent")["name"] == "correction"
     assert routed("vergiss es", "cancel").get("intent")["name"] == "cancel"
+    assert routed("no wait, Singapore", "leave_queue").get("intent")["name"] == "correction"
+
+
+def test_a_message_about_a_country_and_nothing_else_asks_for_its_number():
+    for text, intent in (("CH", "nlu_fallback"), ("aus Zürich", "thanks"), ("und in Indien", "ask_priority"),
+                         ("Telefon-Support japanische Niederlassung?", "ask_plan")):
+        assert routed(text, intent).get("intent")["name"] == "ask_phone", text
+    # a plan named too, or a question of its own: the classifier's intent stays
+    assert routed("Hat Premier Telefon-Support in Deutschland?", "ask_plan").get("intent")["name"] == "ask_plan"
+    assert routed("wie ist das wetter in Spanien", "out_of_scope").get("intent")["name"] == "out_of_scope"
 
 
 def test_a_wish_for_a_web_ticket_starts_the_form_and_a_question_does_not():
@@ -200,6 +210,13 @@ def test_a_question_whether_an_account_type_or_licence_gets_a_person_is_a_rights
     # a request, not a question; and a question with a problem in it stays a request
     assert routed("Ich habe ein Gratis-Konto, verbinde mich mit einem Mitarbeiter", "request_human") \
         .get("intent")["name"] == "request_human"
+    # the asker describing themselves: the rule for that profile, also after the person override
+    assert routed("Ich bin Mitglied ohne Lizenz auf einem Premier-Konto, darf ich mit dem Support chatten?",
+                  "ask_my_support").get("intent")["name"] == "ask_live_chat"
+    assert routed("we're on the free basic plan can we chat with an agent", "request_human") \
+        .get("intent")["name"] == "ask_live_chat"
+    assert routed("darf ich als nicht lizenzierter nutzer den live chat verwenden?", "ask_my_support") \
+        .get("intent")["name"] == "ask_live_chat"
     assert routed("Kann ich ohne Lizenz mit jemandem sprechen? Bei uns ist alles ausgefallen, niemand kommt rein.",
                   "request_human").get("intent")["name"] == "request_human"
 
@@ -208,6 +225,10 @@ def test_asking_whether_the_bot_is_human_and_for_a_human_at_once_is_a_request():
     assert routed("Bist du ein Roboter? Dann hätte ich gern einen echten Menschen.", "bot_challenge") \
         .get("intent")["name"] == "request_human"
     assert routed("Bist du ein Roboter?", "bot_challenge").get("intent")["name"] == "bot_challenge"
+    # the word "human" in an identity question alone is no request
+    for question in ("one thing first, am I writing to a bot or to a human?",
+                     "wer schreibt mir da gerade eigentlich, ein mensch?"):
+        assert routed(question, "bot_challenge").get("intent")["name"] == "bot_challenge", question
 
 
 def test_asking_to_speak_with_the_account_manager_is_a_question_for_ask_tam():
@@ -248,3 +269,7 @@ def test_a_fallback_between_two_faq_intents_is_decided_by_the_entity_named():
     assert ranked("blub blub", "ask_priority", "ask_plan") == "nlu_fallback"
     assert ranked("merci, und Spanien?", "thanks", "ask_phone") == "ask_phone"
     assert ranked("merci", "thanks", "ask_phone") == "nlu_fallback"
+    assert ranked("bin gerade in Sydney, wie ruf ich euch an", "ask_phone", "out_of_scope") == "ask_phone"
+    assert ranked("prio für eine idee: eigene sticker im chat", "out_of_scope", "ask_priority") == "ask_priority"
+    # between a request and another intent, the wants_person signal decides
+    assert ranked("quick question: are you a human", "request_human", "bot_challenge") == "bot_challenge"

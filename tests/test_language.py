@@ -197,3 +197,9 @@ def test_words_the_training_data_uses_in_one_language_decide_a_message_with_noth
     assert not set(learned) & (set(_DE) | set(_EN)), "learned words must be words of no list"
     found = detect("support line AU?")
     assert found.code == "en" and found.confidence < CONFIDENT  # a guess, never a switch
+
+
+def test_a_country_name_spelt_one_language_s_way_is_evidence_next_to_other_words():
+    assert detect("Hong Kong support hotline?").code == "en"
+    assert detect("Hongkong Support Hotline?").code == "de"
+    assert not is_confident(detect("Hong Kong")) and not is_confident(detect("Hongkong"))

@@ -305,3 +305,12 @@ def test_a_long_country_name_cut_short_is_found():
 def test_short_names_that_are_no_word_match_in_any_case():
     assert [(m.entity, m.value) for m in find_mentions("ok, uk then")] == [("country", "GB")]
     assert not [m for m in find_mentions("Ukraine") if m.value == "GB"]
+
+
+def test_codes_that_are_no_words_count_in_any_case_and_us_only_before_a_phone_noun():
+    def countries(text):
+        return [m.value for m in find_mentions(text) if m.entity == "country"]
+
+    assert countries("nz hotline") == ["NZ"] and countries("nummer ch?") == ["CH"] and countries("jp support") == ["JP"]
+    assert countries("us hotline please") == ["US"] and countries("the us phone number") == ["US"]
+    assert countries("can you give us support") == [] and countries("call us") == [] and countries("let us phone you") == []

@@ -177,3 +177,17 @@ def test_the_problem_is_rated_without_the_request_for_a_person():
     assert "sprechen" not in signals.without_request(text)
     assert "Aufnahme" in signals.without_request(text)
     assert signals.without_request("Mitarbeiter bitte") == "Mitarbeiter bitte"
+
+
+def test_clauses_end_at_an_emoji_and_before_a_need_said_in_the_first_person():
+    from bot.nlu_models import clauses
+
+    assert clauses("seit 9 uhr startet kein meeting ich brauche sofort einen menschen") == [
+        "seit 9 uhr startet kein meeting", "ich brauche sofort einen menschen"]
+    assert clauses("get me a person 🙄 the recording button is gone") == ["get me a person", "the recording button is gone"]
+
+
+def test_a_request_that_names_its_case_stays_in_the_problem_to_rate():
+    text = "Could someone help me configure the calendar integration? No rush at all."
+    assert "configure the calendar integration" in signals.without_request(text)
+    assert signals.without_request("Get me a person. The whiteboard does not save.") == "The whiteboard does not save"

@@ -16,11 +16,13 @@ Renderer = Callable[[Context], Reply]
 def renderers() -> Dict[str, Renderer]:
     """Response name → renderer, for every response that needs more than a fixed sentence."""
     from bot.answers import channels, forms, phone, plans, priorities, smalltalk, ticket
+    from bot.answers.compound import with_second_question
 
+    topics = {"country": phone.answer, "plan": plans.answer, "priority": priorities.answer}
     return {
-        "utter_phone": phone.answer,
-        "utter_plan": plans.answer,
-        "utter_priority": priorities.answer,
+        "utter_phone": with_second_question("country", phone.answer, topics),
+        "utter_plan": with_second_question("plan", plans.answer, topics),
+        "utter_priority": with_second_question("priority", priorities.answer, topics),
         "utter_help_center": channels.help_center,
         "utter_community": channels.community,
         "utter_billing": channels.billing,

@@ -109,7 +109,9 @@ class Context:
         if now:
             return now
         remembered = self.slots.get(entity)
-        if remembered and self.intent == topic_intent and self.previous_intent == topic_intent:
+        on_topic = self.previous_intent == topic_intent or (
+            self.previous_intent == CORRECTION and entity in self.previous_entities)  # "no wait, the UK"
+        if remembered and self.intent == topic_intent and on_topic:
             return (remembered,)
         return ()
 

@@ -40,7 +40,7 @@ def is_question(text: str) -> bool:
     text = text or ""
     if "?" in text or _YES_NO_QUESTION.match(text):
         return True
-    return any(_QUESTION_WORD.fullmatch(word) for word in re.findall(r"[\w']+", text)[:2])
+    return any(_QUESTION_WORD.fullmatch(word.split("'")[0]) for word in re.findall(r"[\w']+", text)[:2])
 
 
 def is_yes_no_question(text: str) -> bool:

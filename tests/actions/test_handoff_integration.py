@@ -109,6 +109,19 @@ async def test_a_queued_rest_users_messages_reach_the_agents_and_leaving_ends_th
     assert "wieder beim Bot" in texts(messages)
 
 
+async def test_a_queued_rest_user_who_changes_their_mind_leaves_the_queue(live_agent_service, domain_dict):
+    from actions.waiting import ActionRelayToAgent
+
+    tracker = load_tracker("problem_then_request_de", token_for("u-biz-member"))
+    await run_action(ActionEscalate(), tracker, domain_dict)
+    messages, events = await run_action(
+        ActionRelayToAgent(), _said_next(tracker, "hat sich erledigt, danke, brauche niemanden mehr", "cancel"),
+        domain_dict)
+    assert "Warteschlange verlassen" in texts(messages)
+    assert events == [{"event": "slot", "timestamp": None, "name": "handoff_status", "value": None}]
+    assert (await _agent_get(live_agent_service, f"/api/conversations/{tracker.sender_id}"))["status"] == "bot"
+
+
 async def test_a_queued_rest_user_corrects_the_priority_in_words(live_agent_service, domain_dict):
     from actions.waiting import ActionRelayToAgent
 

@@ -25,6 +25,20 @@ async def test_start_for_a_signed_in_user_fills_in_the_account_address(accounts_
     assert slots["ticket_confirmed"] is None
 
 
+async def test_start_after_a_problem_described_in_answer_to_the_offer_fills_in_subject_and_description(
+        accounts_db, domain_dict):
+    tracker = load_tracker("ticket_form_done_de", token_for("u-biz-unlicensed"))
+    text = "Die Cloud-Aufnahmen landen seit Montag nicht mehr im Portal, mein Passwort: Geheim!42 hilft nicht"
+    tracker.latest_message = {"text": text, "intent": {"name": "report_problem", "confidence": 0.9}, "entities": []}
+    tracker.events.append({"event": "bot", "text": "… Soll ich das tun?", "metadata": {"utter_action": "utter_ticket"}})
+    tracker.events.append({"event": "user", "text": text, "parse_data": tracker.latest_message})
+    _, events = await run_action(ActionStartTicket(), tracker, domain_dict)
+    slots = slot_events(events)
+    assert slots["ticket_subject"] == "Die Cloud-Aufnahmen landen seit Montag nicht mehr im Portal"
+    assert "Geheim!42" not in slots["ticket_description"] and "im Portal" in slots["ticket_description"]
+    assert slots["ticket_email"] == "paul@example.com" and slots["ticket_confirmed"] is None
+
+
 async def test_start_for_an_anonymous_user_leaves_the_address_to_ask(accounts_db, domain_dict):
     tracker = load_tracker("ticket_form_done_de", "", email="left-over@example.org")
     _, events = await run_action(ActionStartTicket(), tracker, domain_dict)
