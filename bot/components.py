@@ -49,7 +49,7 @@ from bot.answers.context import CORRECTION, elliptic
 from bot.answers.plans import is_question
 from bot.answers.rights import profile
 from bot.knowledge import load_knowledge
-from bot.nlu_models import nlu_models
+from bot.nlu_models import clauses as nlu_clauses, nlu_models
 from bot.settings import get_settings
 
 LANGUAGE = "language"
@@ -200,9 +200,22 @@ TOPIC_ENTITY = {"ask_plan": "plan", "ask_phone": "country", "ask_priority": "pri
 # whatever the classifier made of a bare "CH" or "aus Zürich".
 ASK_PHONE = "ask_phone"
 ASK_PLAN = "ask_plan"
+REPORT_PROBLEM = "report_problem"
 COUNTRY_OVERRIDABLE = frozenset({FALLBACK, "out_of_scope", "ask_plan", "ask_priority", "greet", "thanks",
-                                 "affirm", "deny", "goodbye", "help"})
+                                 "affirm", "deny", "goodbye", "help", REPORT_PROBLEM})
+_PHONE_WORD = re.compile(r"(?i)\b(\w*nummer\w*|number|hotline|phone|telefon\w*|anruf\w*|call)\b")
 BOT_CHALLENGE = "bot_challenge"
+# A level named in a question is asked about, not chosen ("was ist eigentlich P1?").
+SET_PRIORITY = "set_priority"
+ASK_PRIORITY = "ask_priority"
+_QUESTION_WORD_FIRST = re.compile(r"(?i)^\W*(?:\w+\W+){0,2}?(?:was|wie|welche\w*|wann|what|how|which|when)\b")
+# A request put politely as a question ("would it be possible to chat with a member of your
+# team?", "wäre es möglich, mit jemandem zu sprechen?") asks for a person, not for the rule.
+_POLITE_REQUEST = re.compile(r"(?i)\bwould\s+it\s+be\s+possible\b|\b(?:wäre|ist)\s+es\s+(?:eventuell\s+|vielleicht\s+)?möglich\b|"
+                             r"\bi\s+was\s+wondering\s+if\b|\bkönnte\s+ich\s+(?:eventuell\s+|vielleicht\s+|bitte\s+)?(?:mit|einen|eine)\b")
+# "ich mein UK", "I mean Spain": the words of a correction, with the value it corrects to
+CORRECTION_OVERRIDABLE = frozenset({FALLBACK, "out_of_scope", "goodbye", "affirm", "thanks", "greet"})
+_CORRECTION_CUE = re.compile(r"(?i)\b(ich\s+mein\w*|meinte\s+ich|i\s+mean[t]?|meant|gemeint)\b")
 # wants_person confidence a confident bot_challenge needs to become a request: identity questions
 # score 0.5-0.55 for their "human", a request next to one 0.75 and more (the blind sets of round D).
 BOT_CHALLENGE_REQUEST = 0.7
@@ -277,12 +290,15 @@ class IntentRouter(_Untrained):
                 and (signals.describes_problem(found) or signals.need_besides_request(text))):
             routed = signals.REQUEST_HUMAN
         if routed == signals.REQUEST_HUMAN:
-            if not signals.describes_problem(found) and (_asks_who_may(text) or _asks_if_allowed(message, text, found)):
+            if not signals.describes_problem(found) and not _POLITE_REQUEST.search(text) and (
+                    _asks_who_may(text) or _asks_if_allowed(message, text, found)):
                 return RIGHTS_QUESTION
             if routed != intent:
                 return routed
         if intent in TAM_OVERRIDABLE and _names_feature(message, TAM) and not signals.describes_problem(found):
             return ASK_TAM  # "kann ich direkt mit unserer technischen Kundenbetreuerin sprechen?"
+        if intent == OWN_SUPPORT and _names_only_plans(message):
+            return ASK_PLAN  # "we pay for Premier+, what do we actually get?": the plan named is the topic
         if intent == OWN_SUPPORT and _names_live_chat(message) and (_asks_who_may(text) or profile(text).names_someone):
             # "wer darf eigentlich den Live-Chat nutzen?" is not about the asker; "darf ich als nicht
             # lizenziertes Mitglied den Chat nutzen?" names whom the rule is asked for
@@ -295,6 +311,11 @@ class IntentRouter(_Untrained):
             return CORRECTION
         if intent in COUNTRY_OVERRIDABLE and _asks_for_a_country(message, text, intent):
             return ASK_PHONE
+        if intent == SET_PRIORITY and _QUESTION_WORD_FIRST.search(text):
+            return ASK_PRIORITY  # "was ist eigentlich P1?" asks about the level, sets nothing
+        if (intent in CORRECTION_OVERRIDABLE and _CORRECTION_CUE.search(text)
+                and any(entity.get(ENTITY_ATTRIBUTE_TYPE) in CORRECTED_ENTITIES for entity in message.get(ENTITIES) or [])):
+            return CORRECTION  # "ich mein UK", "I mean Spain"
         return None
 
 
@@ -320,13 +341,18 @@ def _resolved_by_request(message: Message, found: Dict[Text, Any]) -> Optional[T
 def _asks_for_a_country(message: Message, text: str, intent: Optional[str]) -> bool:
     """A country is the phone numbers' topic: a message naming one and nothing else ("CH",
     "und Zürich?") asks for its number, and so does a plan question that names a country but no
-    plan ("Telefon-Support mexikanische Niederlassung?")."""
+    plan ("Telefon-Support mexikanische Niederlassung?"), and a problem report with a question
+    for the number in it."""
     named = [entity for entity in message.get(ENTITIES) or [] if entity.get(ENTITY_ATTRIBUTE_TYPE) != "feature"]
     kinds = {entity.get(ENTITY_ATTRIBUTE_TYPE) for entity in named}
     if "country" not in kinds or kinds & {"plan", "priority"}:
         return False
     if intent == ASK_PLAN:
         return True
+    if intent == REPORT_PROBLEM:
+        # "error 104103 when starting, just me. whats the support number for germany": a problem
+        # told as the reason for a question about the number
+        return any(_PHONE_WORD.search(part) and is_question(part) for part in nlu_clauses(text) or [text])
     spans = [(entity.get(ENTITY_ATTRIBUTE_START), entity.get(ENTITY_ATTRIBUTE_END)) for entity in named
              if entity.get(ENTITY_ATTRIBUTE_START) is not None and entity.get(ENTITY_ATTRIBUTE_END) is not None]
     return elliptic(text, spans)
@@ -338,7 +364,8 @@ def _resolved_by_entities(message: Message) -> Optional[Text]:
     response times?": a plan is named, no priority level); the same between an FAQ intent and a
     courtesy ("danke, und P1?" asks about P1) or out of scope ("im in kuala lumpur, how do i
     reach you by phone": a country is named; "prio für einen Wunsch: ..." names the priority
-    topic by a word of `TOPIC_WORDS`)."""
+    topic by a word of `TOPIC_WORDS`). Both named in clauses of their own: two questions, the
+    first ranked is the intent (the answer adds the other's, `bot.answers.compound`)."""
     ranking = [r.get(INTENT_NAME_KEY) for r in message.get(INTENT_RANKING_KEY) or []
                if r.get(INTENT_NAME_KEY) != FALLBACK][:2]
     named = {entity.get(ENTITY_ATTRIBUTE_TYPE) for entity in message.get(ENTITIES) or []}
@@ -349,12 +376,20 @@ def _resolved_by_entities(message: Message) -> Optional[Text]:
                                  for intent in ranking) \
             and len(supported) == 1:
         return supported[0]
+    if len(supported) == 2 and len(nlu_clauses(text)) > 1:
+        return supported[0]  # two questions, one per clause: bot.answers.compound answers the other too
     return None
 
 
 def _names_feature(message: Message, feature: Text) -> bool:
     return any(entity.get(ENTITY_ATTRIBUTE_TYPE) == "feature" and entity.get(ENTITY_ATTRIBUTE_VALUE) == feature
                for entity in message.get(ENTITIES) or [])
+
+
+def _names_only_plans(message: Message) -> bool:
+    """The message names a plan and no feature, country or level."""
+    kinds = [entity.get(ENTITY_ATTRIBUTE_TYPE) for entity in message.get(ENTITIES) or []]
+    return "plan" in kinds and all(kind == "plan" for kind in kinds)
 
 
 def _names_live_chat(message: Message) -> bool:

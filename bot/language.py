@@ -394,10 +394,12 @@ def _other_detector():
 
 def other_language_probability(text: str) -> float:
     """How sure we are that `text` is in neither German nor English (0 when it may be)."""
-    words = [w for w in _ANY_WORD.findall((text or "").lower().replace("’", "'")) if w not in NEUTRAL]
+    # single letters ("p" of "p3") are no words; the training data's one-language words count as known
+    words = [w for w in _ANY_WORD.findall((text or "").lower().replace("’", "'")) if w not in NEUTRAL and len(w) > 1]
     if len(words) < OTHER_MIN_WORDS:
         return 0.0
-    known = sum(1 for w in words if _DE.get(w, 0.0) >= 0.6 or _EN.get(w, 0.0) >= 0.6)
+    learned = _learned()
+    known = sum(1 for w in words if _DE.get(w, 0.0) >= 0.6 or _EN.get(w, 0.0) >= 0.6 or w in learned)
     if known / len(words) >= OTHER_MAX_KNOWN_SHARE:
         return 0.0
     values = {v.language.iso_code_639_1.name.lower(): v.value

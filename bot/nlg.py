@@ -108,16 +108,22 @@ def asked_language(text: str) -> Optional[str]:
 def _previous_answer(tracker: DialogueStateTracker) -> tuple[Optional[str], list]:
     """The last `utter_*` this NLG rendered before the latest user message (a repeat passed over:
     "auf Deutsch", then "and in English?" both mean the answer before), and the user turns up to
-    the message it answered."""
+    the message it answered. None when the last answer was an action's (the TAM's, the account's):
+    repeating an older one instead would answer something else."""
     from rasa.shared.core.events import BotUttered, UserUttered
 
     events = tracker.applied_events()
     latest_user = max((i for i, e in enumerate(events) if isinstance(e, UserUttered)), default=-1)
     for index in range(latest_user - 1, -1, -1):
         event = events[index]
-        action = (event.metadata or {}).get("utter_action") if isinstance(event, BotUttered) else None
-        if action and action != REPEAT_IN_LANGUAGE:
-            return action, user_turns(events[:index])
+        if not isinstance(event, BotUttered):
+            continue
+        action = (event.metadata or {}).get("utter_action")
+        if action == REPEAT_IN_LANGUAGE:
+            continue
+        if not action:
+            return None, []  # an action's answer: not this NLG's to render again (never an older one)
+        return action, user_turns(events[:index])
     return None, []
 
 

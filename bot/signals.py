@@ -47,7 +47,12 @@ QUESTION_CUES = frozenset({"can i", "kann man", "wie kann ich", "how can i", "fr
                            "infos", "is it possible", "ist es möglich", "is there a way", "gibt es eine möglichkeit"})
 # A how-to question ("wie stell ich ein, dass ...", "how do we stop ...") names a need (P4 by the
 # seed's definitions). Not a triage cue: as a model feature it cost the blind triage sets.
-_HOW_TO = re.compile(r"(?i)^\W*(?:und\s+|and\s+)?(?:wie|how)\s+(?:\w+\s+){0,2}(?:ich|man|wir|i|we|one|to)\b")
+# "wie stelle ich ...", also after "ich möchte wissen," / "i'd like to know" / "i was wondering"
+_HOW_TO = re.compile(
+    r"(?i)^\W*(?:und\s+|and\s+)?"
+    r"(?:(?:ich\s+(?:möchte?|möcht|will|wollte|würde\s+gern)\s+(?:gern\s+)?wissen|ich\s+wüsste\s+gern|"
+    r"i(?:'d|\s+would)\s+like\s+to\s+know|i\s+want\s+to\s+know|i\s+was\s+wondering)\s*,?\s+)?"
+    r"(?:wie|how)\s+(?:\w+\s+){0,2}(?:ich|man|wir|i|we|one|to)\b")
 
 
 def analyse(texts: Sequence[str]) -> list[dict[str, Any]]:

@@ -299,6 +299,13 @@ async def test_the_previous_answer_again_in_the_language_asked_for(nlg, domain):
     # nothing this NLG rendered to repeat (an action's answer): a fresh start in that language
     fresh = await reply(nlg, domain, "utter_repeat_in_language", user_says("in English please", "repeat_in_language"))
     assert fresh["text"].startswith("Sure, in English")
+    # an action answered last: not the older answer this NLG rendered before it
+    events += [BotUttered(english["text"], metadata={"utter_action": "utter_repeat_in_language"})]
+    events += user_says("who is our technical account manager?", "ask_tam")
+    events += [BotUttered("Your technical account manager is …", metadata={})]
+    events += user_says("auf Deutsch bitte", "repeat_in_language")
+    after_action = await reply(nlg, domain, "utter_repeat_in_language", events)
+    assert "Japan" not in after_action["text"], after_action
 
 
 async def test_a_correction_of_the_plan_answers_the_previous_question_for_the_corrected_plan(nlg, domain):
@@ -352,6 +359,10 @@ async def test_a_second_question_about_another_topic_is_answered_after_the_first
     back = await reply(nlg, domain, "utter_priority",
                        user_says("how fast is a P1 answered, and what's the number for Japan?", "ask_priority"))
     assert "P1" in back["text"] and "Japan" in back["text"].split("\n\n")[-1], back
+    # the other topic first, named by its word instead of a question
+    first = await reply(nlg, domain, "utter_priority",
+                        user_says("hotline australien und wie lange dauert eine antwort bei p3", "ask_priority"))
+    assert first["text"].startswith("P3") and "611800768027" in digits(first["text"]), first
     # one question naming two topics, or an elliptic tail: one answer
     for text in ("Telefonnummer für Premier-Kunden in Spanien", "Nummer für Spanien, und P2?"):
         single = await reply(nlg, domain, "utter_phone", user_says(text, "ask_phone"))

@@ -176,12 +176,36 @@ def test_a_change_of_mind_that_names_a_value_is_a_correction():
     assert routed("nee, doch Spanien", "deny").get("intent")["name"] == "correction"
     assert routed("vergiss es", "cancel").get("intent")["name"] == "cancel"
     assert routed("no wait, Singapore", "leave_queue").get("intent")["name"] == "correction"
+    assert routed("ich mein Frankreich", "nlu_fallback").get("intent")["name"] == "correction"
+    assert routed("i mean Brazil", "goodbye").get("intent")["name"] == "correction"
+
+
+def test_a_question_about_a_level_is_no_choice_of_it():
+    assert routed("was heißt eigentlich P3", "set_priority").get("intent")["name"] == "ask_priority"
+    assert routed("eher P3, nicht P2", "set_priority").get("intent")["name"] == "set_priority"
+    assert routed("moment, was bedeutet P2 eigentlich?", "set_priority").get("intent")["name"] == "ask_priority"
+
+
+def test_a_polite_request_phrased_as_a_question_stays_a_request():
+    assert routed("Would it be possible to talk to a member of your team?", "request_human") \
+        .get("intent")["name"] == "request_human"
+    assert routed("wäre es eventuell möglich, mit einer mitarbeiterin zu chatten?", "request_human") \
+        .get("intent")["name"] == "request_human"
+
+
+def test_a_question_about_one_s_own_support_that_names_a_plan_is_about_the_plan():
+    assert routed("we have premier, what does that get us", "ask_my_support").get("intent")["name"] == "ask_plan"
+    assert routed("what does my plan include?", "ask_my_support").get("intent")["name"] == "ask_my_support"
 
 
 def test_a_message_about_a_country_and_nothing_else_asks_for_its_number():
     for text, intent in (("CH", "nlu_fallback"), ("aus Zürich", "thanks"), ("und in Indien", "ask_priority"),
                          ("Telefon-Support japanische Niederlassung?", "ask_plan")):
         assert routed(text, intent).get("intent")["name"] == "ask_phone", text
+    assert routed("meetings crash on my laptop only. what's the hotline for austria?", "report_problem") \
+        .get("intent")["name"] == "ask_phone"
+    assert routed("die hotline in österreich ist dauernd besetzt", "report_problem").get("intent")["name"] \
+        == "report_problem"
     # a plan named too, or a question of its own: the classifier's intent stays
     assert routed("Hat Premier Telefon-Support in Deutschland?", "ask_plan").get("intent")["name"] == "ask_plan"
     assert routed("wie ist das wetter in Spanien", "out_of_scope").get("intent")["name"] == "out_of_scope"
@@ -266,6 +290,7 @@ def test_a_fallback_between_two_faq_intents_is_decided_by_the_entity_named():
 
     assert ranked("Hat Premier die priorisierte Antwort dabei?", "ask_priority", "ask_plan") == "ask_plan"
     assert ranked("Wie schnell ist P2 bei Premier?", "ask_priority", "ask_plan") == "nlu_fallback"  # both named
+    assert ranked("nummer italien und wie schnell kommt die antwort bei p1", "ask_phone", "ask_priority") == "ask_phone"
     assert ranked("blub blub", "ask_priority", "ask_plan") == "nlu_fallback"
     assert ranked("merci, und Spanien?", "thanks", "ask_phone") == "ask_phone"
     assert ranked("merci", "thanks", "ask_phone") == "nlu_fallback"

@@ -13,6 +13,7 @@ from bot.language import (
     Detection,
     conversation_language,
     detect,
+    identify,
     is_confident,
     normalize_locale,
 )
@@ -203,3 +204,8 @@ def test_a_country_name_spelt_one_language_s_way_is_evidence_next_to_other_words
     assert detect("Hong Kong support hotline?").code == "en"
     assert detect("Hongkong Support Hotline?").code == "de"
     assert not is_confident(detect("Hong Kong")) and not is_confident(detect("Hongkong"))
+
+
+def test_short_english_with_levels_and_support_words_is_no_other_language():
+    assert identify("p3 vs p4 response time?").code != "other"
+    assert identify("Bonjour, est-ce que vous avez une assistance en français ?").code == "other"

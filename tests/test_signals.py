@@ -191,3 +191,9 @@ def test_a_request_that_names_its_case_stays_in_the_problem_to_rate():
     text = "Could someone help me configure the calendar integration? No rush at all."
     assert "configure the calendar integration" in signals.without_request(text)
     assert signals.without_request("Get me a person. The whiteboard does not save.") == "The whiteboard does not save"
+
+
+def test_a_how_to_question_after_i_would_like_to_know_is_a_need_besides_the_request():
+    assert signals.need_besides_request("kann mir jemand helfen? ich möchte wissen wie ich die warteraum-texte ändere")
+    assert signals.need_besides_request("could a person help me, i was wondering how i set a default layout")
+    assert not signals.need_besides_request("kann mir jemand helfen?")

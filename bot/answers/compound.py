@@ -1,6 +1,6 @@
 """Two questions in one message ("nummer für spanien und wie schnell antwortet ihr bei p1").
 
-The message's intent gets its answer; a later clause that asks about another FAQ topic by
+The message's intent gets its answer; another clause that asks about another FAQ topic by
 naming that topic's value (a priority level, a country, a plan) and nothing of the first topic
 gets that topic's answer after it, in the same language. Only a clause that is a question in
 words of its own counts: "und P2?" after a phone number is an elliptic follow-up of nothing, and
@@ -8,12 +8,16 @@ words of its own counts: "und P2?" after a phone number is an elliptic follow-up
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Callable, Dict, Optional
 
 from bot.answers.context import Context, Reply, elliptic
 from bot.answers.plans import is_question
 
+# A clause that names its topic in a word asks for it, question or not ("nummer neuseeland und ...").
+_TOPIC_WORD = re.compile(r"(?i)\b(\w*nummer\w*|number|phone|telefon\w*|hotline|prio\w*|priority|reaktionszeit\w*|"
+                         r"response\s+time|abo|plan|beinhalt\w*|enthält|include\w*)\b")
 # entity -> the intent whose answer is about its values
 TOPIC_INTENTS: Dict[str, str] = {"country": "ask_phone", "priority": "ask_priority", "plan": "ask_plan"}
 
@@ -51,14 +55,14 @@ def _second_question(context: Context, own_entity: str) -> Optional[tuple[str, C
     parts = clauses(context.text)
     if len(parts) < 2:
         return None
-    for part in parts[1:]:
+    for part in parts:
         mentions = [m for m in find_mentions(part) if m.entity in TOPIC_INTENTS or m.entity == "feature"]
         kinds = {m.entity for m in mentions}
         other = [kind for kind in TOPIC_INTENTS if kind in kinds and kind != own_entity]
-        if own_entity in kinds or len(other) != 1 or not _asks(context.text, part):
+        if own_entity in kinds or len(other) != 1 or not (_asks(context.text, part) or _TOPIC_WORD.search(part)):
             continue
         spans = tuple((m.start, m.end) for m in mentions)
-        if elliptic(part, spans):
+        if elliptic(part, tuple((m.start, m.end) for m in mentions if m.entity in TOPIC_INTENTS)):
             continue
         entity = other[0]
         grouped: Dict[str, tuple] = {}

@@ -30,7 +30,7 @@ _YES_NO_QUESTION = re.compile(
 )
 _QUESTION_WORD = re.compile(
     r"(?i)\b(was|wer|wie|welche[rsnm]?|wann|wo|wozu|wieso|warum|weshalb|womit|wofür|"
-    r"what|who|whom|which|how|when|where|why)\b"
+    r"what|whats|who|whos|whom|which|how|hows|when|where|wheres|why)\b"
 )
 
 
