@@ -37,9 +37,12 @@ system-deps:  ## Chromium, PostgreSQL, Redis, npm, HAProxy, supervisor from Debi
 
 venv: $(VENV)/.synced
 
+# --compile-bytecode: the packages' .pyc written once here (30 s), not compiled from source at every
+# start where Python may not write them (PYTHONDONTWRITEBYTECODE, a read-only tree): Rasa's start
+# to first answer 46 s -> 18 s (docs/benchmarks.md, "Start to first answer").
 $(VENV)/.synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	uv sync --frozen
+	uv sync --frozen --compile-bytecode
 	@touch $@
 
 # npm packages of the tests (axe-core for the accessibility checks), exactly as package-lock.json says.

@@ -10,8 +10,8 @@ message. `LinearIntentClassifier` is Rasa's logistic regression, trained by Rasa
 Importing this module (every process that loads the model does) also bounds what the dialogue
 policies see of a conversation to its latest turns (`bot.dialogue_window`), runs the
 prediction graph without dask's scheduler (`bot.graph_runner`), indexes RulePolicy's rules
-(`bot.rule_lookup`) and computes a tracker's past states once for all policies
-(`bot.policy_states`).
+(`bot.rule_lookup`), computes a tracker's past states once for all policies
+(`bot.policy_states`) and skips two needless costs of every message (`bot.hot_path`).
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, vstack
 
-from bot import dialogue_window, graph_runner, language, matching, policy_states, redaction, rule_lookup, signals
+from bot import dialogue_window, graph_runner, hot_path, language, matching, policy_states, redaction, rule_lookup, signals
 from bot.answers.context import CORRECTION, elliptic
 from bot.answers.plans import is_question
 from bot.answers.rights import profile
@@ -546,8 +546,10 @@ def _sentence_features(message: Message, sparse: bool) -> Any:
 # The patches of Rasa internals: the policies see the latest turns (bot/dialogue_window.py), the
 # prediction graph runs without dask's scheduler (bot/graph_runner.py), RulePolicy finds its
 # rules through an index (bot/rule_lookup.py), a tracker's past states are computed once per
-# tracker state for all policies (bot/policy_states.py).
+# tracker state for all policies (bot/policy_states.py), the domain's emptiness is checked once and
+# slots are copied without copy's reduce protocol (bot/hot_path.py).
 dialogue_window.install(get_settings().dialogue_window_turns)
 graph_runner.install()
 rule_lookup.install()
 policy_states.install()
+hot_path.install()

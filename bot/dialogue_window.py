@@ -8,23 +8,25 @@ short: RulePolicy no more states than its longest rule, the ensemble the latest 
 MemoizationPolicy nothing once a conversation is longer than its longest memorized story.
 
 `recent(tracker)` is the tracker cut to its last `turns` user turns (`DIALOGUE_WINDOW_TURNS`),
-and to at least `MEMORIZED_STATES` of the states MemoizationPolicy sees, with the slots and the
-active loop of the cut point carried over, like a new session with `carry_over_slots_to_new_session`
-(the kept events are the very event objects, so `hide_rule_turn` and the rest come along).
-RulePolicy's states of such a window equal the whole tracker's over the window, so its
-predictions are the same while no rule is longer than the window; MemoizationPolicy
-(`max_history` None) keys whole conversations, and one with more states than its longest
-memorized story predicts nothing, on the window as on the whole tracker. The test
+with the slots and the active loop of the cut point carried over, like a new session with
+`carry_over_slots_to_new_session` (the kept events are the very event objects, so
+`hide_rule_turn` and the rest come along). RulePolicy's states of such a window equal the whole
+tracker's over the window, so its predictions are the same while no rule is longer than the
+window. MemoizationPolicy (`max_history` None) keys whole conversations, and one with more states
+than its longest memorized story recalls nothing: a window is cut only from a session that shows
+it at least `MEMORIZED_STATES` states (more than that story), and on a window MemoizationPolicy
+returns what it returns when it recalls nothing, without featurizing the window. The test
 (`tests/test_dialogue_window.py`) compares both bounds with the trained model and the predictions
 on windows with those on whole trackers. Where a window could differ, the whole tracker is used:
 an active loop at the cut point moves the cut back to before the loop began (a form's executions
 are collapsed by `applied_events`, which needs the loop's start); an undo
-(`UserUtteranceReverted`, `ActionReverted`) anywhere in the session, a `FollowupAction` in the
-window or a pending follow-up action keeps the whole tracker.
+(`UserUtteranceReverted`, `ActionReverted`) anywhere in the session, a `FollowupAction` among the
+events counted or a pending follow-up action keeps the whole tracker.
 
 The patches of Rasa internals, all here (`install`, called from `bot.components`, so every
 process that loads the model has them: `rasa run`, `rasa test`, the tests; listed in `install`):
-the prediction, the session check and the tracker copy before each action. The events a
+the prediction, MemoizationPolicy's on a window, the session check and the tracker copy before
+each action. The events a
 prediction returns are applied to the real tracker by Rasa as before. The test fails when a Rasa
 upgrade moves a patched method, when predictions on the window differ from those on the whole
 tracker, or when the fast copy holds other state than Rasa's replay.
@@ -54,10 +56,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 # Events told apart by their class's `type_name` (a plain attribute: `isinstance` on Rasa's
 # abstract event classes costs ten times more, and these scans run a few times a message).
-# A window shows MemoizationPolicy at least this many states (of turns it does not hide as
-# rule-only): more than the longest story it memorized (its `max_history` is None: it keys whole
-# conversations; the test compares this with the trained model), so that it predicts nothing
-# on the window, as on the longer whole tracker.
+# A window is cut only from a session that shows MemoizationPolicy at least this many states (of
+# turns it does not hide as rule-only): more than the longest story it memorized (its
+# `max_history` is None: it keys whole conversations; the test compares this with the trained
+# model), so that it recalls nothing on the whole tracker, and is skipped on the window.
 MEMORIZED_STATES = 12
 
 _UNDO = {UserUtteranceReverted.type_name, ActionReverted.type_name}
@@ -155,9 +157,10 @@ def _state_at(tracker: DialogueStateTracker, events: List[Event], index: int, lo
 
 def _cut(tracker: DialogueStateTracker, events: List[Event], turns: int, lowest: int,
          loops: FrozenSet[str]) -> Optional[_State]:
-    """The state at the `action_listen` before the `turns`-th last user message and before at
-    least `MEMORIZED_STATES` states MemoizationPolicy sees, moved back to before a loop active
-    at that point; None when the session is not longer than that."""
+    """The state at the `action_listen` before the `turns`-th last user message, moved back to
+    before a loop active at that point; None when the session is not longer than that, or shows
+    MemoizationPolicy fewer than `MEMORIZED_STATES` states (it then predicts on the whole
+    tracker, not being skipped on a window: `install`)."""
     users = shown = 0
     cut = None
     later_shown: Optional[int] = None  # 1 if the action after this one (in time) is not hidden
@@ -170,8 +173,9 @@ def _cut(tracker: DialogueStateTracker, events: List[Event], turns: int, lowest:
             return None  # a follow-up changes which turns MemoizationPolicy hides: not counted
         elif kind == _ACTION:
             name = event.action_name  # type: ignore[attr-defined]
-            if users >= turns and shown >= MEMORIZED_STATES and name == ACTION_LISTEN_NAME:
+            if cut is None and users >= turns and name == ACTION_LISTEN_NAME:
                 cut = i
+            if cut is not None and shown >= MEMORIZED_STATES:
                 break
             # Rasa (`Domain.states_for_tracker_history`): an action shows a state unless its turn
             # is hidden as rule-only; after a loop's action it inherits the hiding before (not
@@ -179,6 +183,8 @@ def _cut(tracker: DialogueStateTracker, events: List[Event], turns: int, lowest:
             if later_shown is not None and name not in loops:
                 shown += later_shown
             later_shown = 0 if event.hide_rule_turn else 1  # type: ignore[attr-defined]
+    else:
+        return None
     while cut is not None and cut > lowest:
         state = _state_at(tracker, events, cut, lowest)
         if state.loop is None:
@@ -187,20 +193,33 @@ def _cut(tracker: DialogueStateTracker, events: List[Event], turns: int, lowest:
     return None
 
 
-def recent(tracker: DialogueStateTracker, turns: int) -> DialogueStateTracker:
-    """The tracker cut to its latest `turns` user turns (itself when not longer, or when a
-    window could predict differently: see the module's docstring)."""
-    if turns <= 0 or tracker.followup_action:
-        return tracker
-    if len(tracker.events) < 2 * turns + 2:  # too few events for more than `turns` turns
-        return tracker
-    events = list(tracker.events)
-    lowest, loops = _session_start(tracker, events)
-    if lowest is None:
-        return tracker
-    state = _cut(tracker, events, turns, lowest, loops)
-    if state is None:
-        return tracker
+_SHARED = "_bolt_shared"  # on a tracker: a dict its copies share (`copy_tracker`), see `shared_memo`
+_WINDOW = "window"  # in it: the window built last (`_Window`)
+_IS_WINDOW = "_bolt_window"  # on a window
+
+
+def shared_memo(tracker: DialogueStateTracker) -> Dict[str, Any]:
+    """A dict kept on the tracker and shared with its copies (`copy_tracker`: Rasa copies the
+    tracker before every action, and the NLG renders on that copy). What is kept in it must say
+    which events it was computed from (their number and the last one), since a copy and its
+    original may go on differently."""
+    memo = tracker.__dict__.get(_SHARED)
+    if memo is None:
+        memo = tracker.__dict__[_SHARED] = {}
+    return memo
+
+
+@dataclasses.dataclass(frozen=True)
+class _Window:
+    turns: int
+    lowest: int
+    index: int  # the cut point: the window holds events[index:] of the tracker
+    length: int  # the tracker's events when it was built
+    last: Event  # events[length - 1]
+    window: DialogueStateTracker
+
+
+def _build(tracker: DialogueStateTracker, events: List[Event], state: _State) -> DialogueStateTracker:
     window = tracker.init_copy()
     window.sender_id = tracker.sender_id
     for name, value in state.slots.items():
@@ -209,12 +228,53 @@ def recent(tracker: DialogueStateTracker, turns: int) -> DialogueStateTracker:
     for event in events[state.index:]:
         window.update(event)
     window.clear_followup_action()  # cleared on the real tracker (not an event)
+    setattr(window, _IS_WINDOW, True)
+    return window
+
+
+def recent(tracker: DialogueStateTracker, turns: int) -> DialogueStateTracker:
+    """The tracker cut to its latest `turns` user turns (itself when not longer, or when a
+    window could predict differently: see the module's docstring).
+
+    A window is a tracker of its own, built once per state of the tracker's events (the session
+    check, each prediction and the NLG of a message ask for it; its callers only read it), and
+    built from the previous one when only events were appended since and the cut point is the
+    same: a copy of it (`copy_tracker`) with the new events applied, the state a new window
+    would replay (`tests/test_dialogue_window.py` compares both at every step). A window's own
+    window is itself.
+    """
+    if turns <= 0 or tracker.followup_action or tracker.__dict__.get(_IS_WINDOW):
+        return tracker
+    if len(tracker.events) < 2 * turns + 2:  # too few events for more than `turns` turns
+        return tracker
+    events = list(tracker.events)
+    memo = shared_memo(tracker)
+    kept: Optional[_Window] = memo.get(_WINDOW)
+    if kept is not None and kept.turns == turns and kept.length == len(events) and kept.last is events[-1]:
+        return kept.window
+    lowest, loops = _session_start(tracker, events)
+    if lowest is None:
+        return tracker
+    state = _cut(tracker, events, turns, lowest, loops)
+    if state is None:
+        return tracker
+    if kept is not None and (kept.turns, kept.lowest, kept.index) == (turns, lowest, state.index) and \
+            kept.length < len(events) and events[kept.length - 1] is kept.last:
+        window = copy_tracker(kept.window)
+        window.__dict__.pop(_SHARED, None)
+        for event in events[kept.length:]:
+            window.update(event)
+        window.clear_followup_action()
+    else:
+        window = _build(tracker, events, state)
+    memo[_WINDOW] = _Window(turns, lowest, state.index, len(events), events[-1], window)
     return window
 
 
 def copy_tracker(tracker: DialogueStateTracker) -> DialogueStateTracker:
     """What `DialogueStateTracker.copy` returns, without replaying every event: the state the
     replay would rebuild, copied (Rasa copies the tracker before every action it runs)."""
+    shared_memo(tracker)  # shared with the copy, as what follows
     duplicate = tracker.init_copy()
     duplicate.events.extend(tracker.events)
     for name, slot in tracker.slots.items():
@@ -227,7 +287,7 @@ def copy_tracker(tracker: DialogueStateTracker) -> DialogueStateTracker:
     duplicate.latest_message = tracker.latest_message
     duplicate.latest_bot_utterance = tracker.latest_bot_utterance
     duplicate.active_loop = dataclasses.replace(tracker.active_loop) if tracker.active_loop else tracker.active_loop
-    for name, value in vars(tracker).items():  # what scans kept on it (immutable values): shared
+    for name, value in vars(tracker).items():  # what scans kept on it (immutable values, the shared memo)
         if name.startswith("_bolt_"):
             setattr(duplicate, name, value)
     return duplicate
@@ -259,8 +319,11 @@ def install(turns: int) -> None:
       too (Rasa scans the applied events of the whole session for it), and
       `MessageProcessor._update_tracker_session` returns at once for a session longer than the
       window that has not expired (Rasa first computes all applied events to see there are any);
-    - `DialogueStateTracker.copy` copies the state instead of replaying all events.
+    - `DialogueStateTracker.copy` copies the state instead of replaying all events;
+    - `MemoizationPolicy.predict_action_probabilities` recalls nothing on a window (it would
+      recall nothing on the whole tracker: `_cut`) without featurizing it.
     """
+    from rasa.core.policies.memoization import MemoizationPolicy
     from rasa.core.processor import MessageProcessor
 
     def windowed(original: Any) -> Any:
@@ -285,7 +348,19 @@ def install(turns: int) -> None:
             return await original(self, tracker, *args, **kwargs)
         return update_session
 
+    def nothing_memorized(original: Any) -> Any:
+        def predict_action_probabilities(self: Any, tracker: DialogueStateTracker, domain: Any,
+                                         rule_only_data: Optional[Dict[str, Any]] = None, **kwargs: Any) -> Any:
+            # A window is cut only from a session showing MemoizationPolicy more states than its
+            # longest memorized story (`_cut`): on the whole tracker it recalls nothing, so on
+            # the window neither (its result when it recalls nothing, without its states).
+            if type(self) is MemoizationPolicy and tracker.__dict__.get(_IS_WINDOW):
+                return self._prediction(self._default_predictions(domain))
+            return original(self, tracker, domain, rule_only_data=rule_only_data, **kwargs)
+        return predict_action_probabilities
+
     enabled = turns > 0
+    _replace(MemoizationPolicy, "predict_action_probabilities", nothing_memorized, enabled)
     _replace(MessageProcessor, "_update_tracker_session", session_goes_on, enabled)
     _replace(MessageProcessor, "_predict_next_with_tracker", windowed, enabled)
     _replace(MessageProcessor, "_has_session_expired", windowed, enabled)

@@ -127,29 +127,43 @@ def _previous_answer(tracker: DialogueStateTracker) -> tuple[Optional[str], list
     return None, []
 
 
-_TOKEN_SCAN = "_bolt_identity_token"  # on a tracker: (events scanned, the last of them, token)
+_TOKEN_SCAN = "identity_token"  # in a tracker's shared memo: a `_TokenScan`
+
+
+class _TokenScan:
+    """How far the events of a tracker (and of its copies) were scanned for an identity token."""
+
+    __slots__ = ("scanned", "last", "token")
+
+    def __init__(self) -> None:
+        self.scanned, self.last, self.token = 0, None, None
 
 
 def latest_identity_token(tracker: DialogueStateTracker) -> Optional[str]:
     """The identity token of the latest user message of the tracker that carries one.
 
     For a turn older than the user turns the renderers get (`rasa_user_turns`: the policies'
-    window of a long conversation). Events are only appended, so what was found is kept on the
-    tracker (copies share it, `bot.dialogue_window.copy_tracker`) and only later events are read.
+    window of a long conversation). Events are only appended, so what was found is kept in the
+    tracker's shared memo (`bot.dialogue_window.shared_memo`: the NLG renders on Rasa's copy of
+    the tracker, and the scan must outlive it) and only later events are read; a tracker whose
+    events are not the scanned ones followed by others is scanned from its start.
     """
     from rasa.shared.core.events import UserUttered
 
+    from bot.dialogue_window import shared_memo
+
     events = tracker.events
-    scanned, last, token = getattr(tracker, _TOKEN_SCAN, (0, None, None))
-    if scanned > len(events) or (scanned and events[scanned - 1] is not last):
-        scanned, token = 0, None
-    for event in itertools.islice(events, scanned, None):
+    memo = shared_memo(tracker)
+    scan = memo.get(_TOKEN_SCAN)
+    if scan is None or scan.scanned > len(events) or (scan.scanned and events[scan.scanned - 1] is not scan.last):
+        scan = memo[_TOKEN_SCAN] = _TokenScan()
+    for event in itertools.islice(events, scan.scanned, None):
         if event.type_name == UserUttered.type_name:
             found = users.latest_identity_token([event.metadata])
-            token = found or token
+            scan.token = found or scan.token
     if events:
-        setattr(tracker, _TOKEN_SCAN, (len(events), events[-1], token))
-    return token
+        scan.scanned, scan.last = len(events), events[-1]
+    return scan.token
 
 
 def _replied_since_user(tracker: DialogueStateTracker) -> bool:

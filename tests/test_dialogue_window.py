@@ -50,8 +50,13 @@ def test_the_patch_is_installed_with_the_configured_window():
 def test_predictions_on_the_window_equal_those_on_the_whole_tracker(agent, story_events):
     from rasa.core.processor import MessageProcessor
 
+    from rasa.core.policies.memoization import MemoizationPolicy
+
     processor = agent.processor
     original = MessageProcessor._predict_next_with_tracker._bolt_original
+    memo = next(node._component for node in processor.graph_runner._instantiated_nodes.values()
+                if type(getattr(node, "_component", None)) is MemoizationPolicy)
+    memo_on_whole = MemoizationPolicy.predict_action_probabilities._bolt_original
     compared = windowed = 0
     for number, events in enumerate(long_conversations(story_events, count=3, stories_each=14)):
         tracker = DialogueStateTracker(f"long-{number}", agent.domain.slots)
@@ -67,6 +72,10 @@ def test_predictions_on_the_window_equal_those_on_the_whole_tracker(agent, story
                         (whole.max_confidence_index, whole.max_confidence, whole.policy_name, whole.events,
                          whole.is_end_to_end_prediction, whole.is_no_user_prediction, whole.hide_rule_turn), \
                         f"conversation {number}, event {len(tracker.events)}: {event}"
+                    # MemoizationPolicy, skipped on the window: what it says on the whole tracker
+                    skipped, recalled = memo.predict_action_probabilities(window, agent.domain), \
+                        memo_on_whole(memo, tracker, agent.domain)
+                    assert skipped.probabilities == recalled.probabilities and max(recalled.probabilities) == 0
                     compared += 1
             tracker.update(event, agent.domain)
     assert windowed > 100 and compared == windowed
@@ -144,6 +153,28 @@ def test_the_fast_copy_holds_what_rasas_replay_rebuilds(agent, story_events):
     assert tracker.copy().__class__ is DialogueStateTracker and _state(tracker.copy()) == _state(replay(tracker))
 
 
+def test_a_window_built_from_the_previous_one_equals_a_new_one(agent, story_events):
+    """The windows `recent` keeps and extends (through Rasa's copies too, as the NLG gets them)
+    hold the state a window built anew replays, at every step of long conversations."""
+    built = extended = 0
+    for number, events in enumerate(long_conversations(story_events, count=2, stories_each=14)):
+        tracker = DialogueStateTracker(f"memo-{number}", agent.domain.slots)
+        for index, event in enumerate(events):
+            tracker.update(event, agent.domain)
+            before = tracker.__dict__.get("_bolt_shared", {}).get("window")
+            window = recent(tracker.copy() if index % 3 == 0 else tracker, TURNS)
+            if window is tracker or window.__dict__.get("_bolt_window") is None:
+                continue
+            assert recent(tracker, TURNS) is window and recent(window, TURNS) is window
+            kept = tracker.__dict__.pop("_bolt_shared")
+            fresh = recent(tracker, TURNS)
+            tracker.__dict__["_bolt_shared"] = kept
+            assert fresh is not window and _state(window) == _state(fresh), f"conversation {number}, event {index}: {event}"
+            built += 1
+            extended += before is not None and before.index == kept["window"].index
+    assert built > 200 and extended > 100
+
+
 def test_the_session_scan_follows_appended_events(domain):
     from rasa.shared.core.events import SessionStarted
 
@@ -187,6 +218,16 @@ def test_an_identity_token_older_than_the_window_is_found(domain):
     assert latest_identity_token(tracker) == "t1" and latest_identity_token(tracker.copy()) == "t1"
     tracker.update(UserUttered("hi", {"name": "greet"}, metadata={IDENTITY_TOKEN: "t2"}))
     assert latest_identity_token(tracker) == "t2"
+    # scanned on Rasa's copy (as the NLG does), the scan goes on from there on the tracker
+    copy = tracker.copy()
+    copy.update(UserUttered("hi", {"name": "greet"}, metadata={IDENTITY_TOKEN: "t3"}))
+    assert latest_identity_token(copy) == "t3"
+    scan = tracker.__dict__["_bolt_shared"]["identity_token"]
+    assert scan.scanned == len(copy.events) and latest_identity_token(tracker) == "t2"  # not the copy's turn
+    tracker.update(ActionExecuted("utter_greet"))
+    assert latest_identity_token(tracker) == "t2"
+    copy = tracker.copy()
+    assert latest_identity_token(copy) == "t2" and tracker.__dict__["_bolt_shared"]["identity_token"].scanned == len(tracker.events)
 
 
 def _memorized_states(key: str) -> int:
