@@ -164,6 +164,18 @@ def transcript(tracker: Tracker) -> list[dict[str, str]]:
     return lines
 
 
+def utterance_before_latest_user(tracker: Tracker) -> str | None:
+    """The `utter_action` of the bot's last words before the latest user message (None: none, or
+    an action's message)."""
+    events = session_events(tracker)
+    users = [index for index, event in enumerate(events) if event.get("event") == "user"]
+    before = events[:users[-1]] if users else events
+    for event in reversed(before):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
 def latest_user_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 

@@ -42,6 +42,7 @@ from actions.context import (
     load_context,
     session_events,
     transcript,
+    utterance_before_latest_user,
 )
 from bot import signals
 from bot.messages import render
@@ -306,13 +307,7 @@ def names_a_need(text: str) -> bool:
 
 def bot_just_asked_for_problem(tracker: Tracker) -> bool:
     """True when the bot's last words before the latest user message asked for the problem."""
-    events = session_events(tracker)
-    users = [index for index, event in enumerate(events) if event.get("event") == "user"]
-    before = events[:users[-1]] if users else events
-    for event in reversed(before):
-        if event.get("event") == "bot":
-            return (event.get("metadata") or {}).get("utter_action") == ASK_PROBLEM
-    return False
+    return utterance_before_latest_user(tracker) == ASK_PROBLEM
 
 
 async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, context: UserContext) -> list[EventType]:

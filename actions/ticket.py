@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.handoff import new_ticket_id, submit_ticket
-from actions.context import ContextAction, UserContext, latest_user_text, transcript
+from actions.context import ContextAction, UserContext, latest_user_text, transcript, utterance_before_latest_user
 from bot.answers.ticket import email_address
 from bot.messages import render
 from bot.redaction import redact
@@ -57,14 +57,8 @@ class ActionStartTicket(ContextAction):
 
 def _problem_in_answer_to_the_offer(tracker: Tracker) -> bool:
     """The latest message is a problem report, and the bot's words before it were the ticket offer."""
-    if ((tracker.latest_message or {}).get("intent") or {}).get("name") != REPORT_PROBLEM:
-        return False
-    events = list(tracker.events)
-    users = [index for index, event in enumerate(events) if event.get("event") == "user"]
-    for event in reversed(events[:users[-1]] if users else []):
-        if event.get("event") == "bot":
-            return (event.get("metadata") or {}).get("utter_action") == TICKET_OFFER
-    return False
+    return (((tracker.latest_message or {}).get("intent") or {}).get("name") == REPORT_PROBLEM
+            and utterance_before_latest_user(tracker) == TICKET_OFFER)
 
 
 def subject_of(description: str) -> str:

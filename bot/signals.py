@@ -124,17 +124,23 @@ def need_besides_request(text: str) -> bool:
     from bot.knowledge import load_knowledge
     from bot.triage import cue_scorer_for
 
-    asking, rest = _split_by_request(text)
+    parts, asking = _split_by_request(text)
+    rest = [part for part in parts if part not in asking]
     if any(_HOW_TO.match(part) for part in rest):
         return True
     # the request itself may name it: "could someone walk me through setting up SSO?"
+    return any(_names_case(part) for part in [*asking, " . ".join(rest)] if part)
+
+
+def _names_case(text: str) -> bool:
+    """A level cue of the cue scorer besides the question markers and the generic problem words
+    ("can't" is a problem word, no level cue)."""
+    from bot.knowledge import load_knowledge
+    from bot.triage import cue_scorer_for
+
     scorer = cue_scorer_for(load_knowledge())
-    generic = {cue.text for cue in scorer.problem.cues}  # "can't" is a problem word, no level cue
-    return any(_names_case(scorer.score(part), generic) for part in [*asking, " . ".join(rest)] if part)
-
-
-def _names_case(found, generic: set[str]) -> bool:
-    """A level cue besides the question markers and the generic problem words."""
+    found = scorer.score(text)
+    generic = {cue.text for cue in scorer.problem.cues}
     return any(found.scores.values()) and bool(set(found.matched) - QUESTION_CUES - generic)
 
 
@@ -143,25 +149,16 @@ def without_request(text: str) -> str:
     text when every clause asks for one or it has just one. A request that names its case
     itself stays ("could someone walk me through configuring X? it's not urgent": the rating
     is of both, not of "it's not urgent" alone)."""
-    from bot.knowledge import load_knowledge
-    from bot.triage import cue_scorer_for
-
-    asking, rest = _split_by_request(text)
-    if not rest:
+    parts, asking = _split_by_request(text)
+    if all(part in asking for part in parts):
         return text
-    scorer = cue_scorer_for(load_knowledge())
-    generic = {cue.text for cue in scorer.problem.cues}
-    naming = {part for part in asking if _names_case(scorer.score(part), generic)}
-    from bot.nlu_models import clauses
-
-    return " . ".join(part for part in (clauses(text) or [text]) if part in rest or part in naming)
+    return " . ".join(part for part in parts if part not in asking or _names_case(part))
 
 
 def _split_by_request(text: str) -> tuple[list[str], list[str]]:
-    """(the clauses that ask for a person, the others) of `text`; a text of one clause is its
-    own only clause. One model call for all clauses."""
+    """(the clauses of `text` in order, those of them that ask for a person); a text of one
+    clause is its own only clause. One model call for all clauses."""
     from bot.nlu_models import clauses
 
     parts = clauses(text) or [text]
-    asking = [part for part, found in zip(parts, analyse(parts)) if wants_person({"text": part, **found})]
-    return asking, [part for part in parts if part not in asking]
+    return parts, [part for part, found in zip(parts, analyse(parts)) if wants_person({"text": part, **found})]
